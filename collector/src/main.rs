@@ -1,0 +1,27 @@
+//! `kelisim-collector [--addr 127.0.0.1:8080] [--www DIR] [--dist DIR] [--quiet]`
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use kelisim_collector::{Command, Config, USAGE};
+
+fn main() -> ExitCode {
+    let config = match Config::from_args(std::env::args().skip(1)) {
+        Ok(Command::Run(config)) => config,
+        Ok(Command::Help) => {
+            let _ = std::io::stdout().write_all(USAGE.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            let _ = write!(std::io::stderr(), "kelisim-collector: {msg}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match kelisim_collector::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "kelisim-collector: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

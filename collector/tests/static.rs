@@ -1,0 +1,378 @@
+//! End-to-end tests: a real server on 127.0.0.1:0 and a tiny HTTP/1.1 client.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use kelisim_collector::{Config, Server, ShutdownHandle};
+
+/// A unique temp folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "kelisim-collector-{tag}-{}-{n}-{nanos}",
+            std::process::id()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn write(&self, rel: &str, contents: &[u8]) {
+        let p = self.0.join(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(p, contents).unwrap();
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Layout:
+///   base/secret                 (outside both roots)
+///   base/www/index.html, app.wasm, docs/index.html, docs/page.txt
+///   base/dist/x.js, kelisim.d.ts
+struct Site {
+    base: TempDir,
+    addr: SocketAddr,
+    handle: ShutdownHandle,
+    thread: Option<thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Site {
+    fn start() -> Site {
+        let base = TempDir::new("site");
+        base.write("secret", b"TOP SECRET");
+        base.write("www/index.html", b"<!doctype html><title>home</title>");
+        base.write("www/app.wasm", b"\0asm\x01\0\0\0");
+        base.write("www/docs/index.html", b"docs index");
+        base.write("www/docs/page.txt", b"plain page");
+        base.write("dist/x.js", b"export const fromDist = 1;");
+        base.write("dist/kelisim.d.ts", b"export declare const x: number;");
+
+        let server = Server::bind(Config {
+            addr: "127.0.0.1:0".into(),
+            www: base.path().join("www"),
+            dist: base.path().join("dist"),
+            quiet: true,
+            workers: 4,
+        })
+        .expect("bind");
+        let addr = server.local_addr();
+        assert_ne!(addr.port(), 0);
+        let handle = server.shutdown_handle();
+        let thread = thread::spawn(move || server.run());
+        Site {
+            base,
+            addr,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        request(self.addr, "GET", path)
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one request with `Connection: close` and reads until EOF.
+fn request(addr: SocketAddr, method: &str, target: &str) -> Resp {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let body = if method == "POST" { "{}" } else { "" };
+    let req = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read response");
+    parse_response(&raw, method == "HEAD")
+}
+
+fn parse_response(raw: &[u8], head: bool) -> Resp {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head_text = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head_text.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let body = raw[split + 4..].to_vec();
+    let resp = Resp {
+        status,
+        headers,
+        body,
+    };
+    assert!(
+        resp.header("Transfer-Encoding").is_none(),
+        "client does not do chunked"
+    );
+    if !head {
+        if let Some(len) = resp.header("Content-Length") {
+            assert_eq!(len.parse::<usize>().unwrap(), resp.body.len());
+        }
+    }
+    resp
+}
+
+#[test]
+fn healthz() {
+    let site = Site::start();
+    let r = site.get("/healthz");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "ok");
+    assert_eq!(r.header("Cache-Control"), Some("no-cache"));
+    assert_eq!(r.header("X-Content-Type-Options"), Some("nosniff"));
+}
+
+#[test]
+fn root_serves_index_html() {
+    let site = Site::start();
+    let r = site.get("/");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.text(), "<!doctype html><title>home</title>");
+    assert_eq!(r.header("Cache-Control"), Some("no-cache"));
+    assert_eq!(r.header("X-Content-Type-Options"), Some("nosniff"));
+
+    // Query string is ignored for lookup.
+    let r = site.get("/?lang=kk");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "<!doctype html><title>home</title>");
+}
+
+#[test]
+fn subfolder_index_and_redirect() {
+    let site = Site::start();
+    let r = site.get("/docs/");
+    assert_eq!((r.status, r.text().as_str()), (200, "docs index"));
+    let r = site.get("/docs");
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("Location"), Some("/docs/"));
+    let r = site.get("/docs/page.txt");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("text/plain; charset=utf-8"));
+}
+
+#[test]
+fn wasm_content_type() {
+    let site = Site::start();
+    let r = site.get("/app.wasm");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("application/wasm"));
+    assert_eq!(r.body, b"\0asm\x01\0\0\0");
+}
+
+#[test]
+fn kelisim_prefix_comes_from_dist() {
+    let site = Site::start();
+    let r = site.get("/kelisim/x.js");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("Content-Type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(r.text(), "export const fromDist = 1;");
+    let r = site.get("/kelisim/kelisim.d.ts");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("text/plain; charset=utf-8"));
+    // Not in www.
+    assert_eq!(site.get("/x.js").status, 404);
+}
+
+#[test]
+fn head_has_headers_but_no_body() {
+    let site = Site::start();
+    let r = request(site.addr, "HEAD", "/app.wasm");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("application/wasm"));
+    assert_eq!(r.header("Content-Length"), Some("8"));
+    assert!(r.body.is_empty());
+}
+
+#[test]
+fn traversal_is_refused() {
+    let site = Site::start();
+    for target in [
+        "/../Cargo.toml",
+        "/%2e%2e/secret",
+        "/%2E%2E/secret",
+        "/../secret",
+        "/docs/../../secret",
+        "/kelisim/../secret",
+        "/kelisim/%2e%2e/secret",
+        "/kelisim/..%2fsecret",
+        "/%2e%2e%2fsecret",
+        "/..%5csecret",
+        "/docs%00.txt",
+        "/%zz",
+        "//etc/passwd",
+    ] {
+        let r = site.get(target);
+        assert_ne!(r.status, 200, "{target} must not be served");
+        assert!(
+            !r.text().contains("TOP SECRET"),
+            "{target} leaked the secret"
+        );
+        assert!(
+            matches!(r.status, 400 | 403 | 404),
+            "{target}: {}",
+            r.status
+        );
+    }
+}
+
+#[test]
+fn post_is_405() {
+    let site = Site::start();
+    for target in ["/", "/index.html", "/healthz", "/kelisim/x.js"] {
+        let r = request(site.addr, "POST", target);
+        assert_eq!(r.status, 405, "{target}");
+        assert_eq!(r.header("Allow"), Some("GET, HEAD"), "{target}");
+    }
+}
+
+#[test]
+fn missing_file_is_404() {
+    let site = Site::start();
+    let r = site.get("/nope.html");
+    assert_eq!(r.status, 404);
+    assert!(!r.body.is_empty());
+    assert_eq!(site.get("/kelisim/nope.js").status, 404);
+}
+
+#[test]
+fn concurrent_requests() {
+    let site = Site::start();
+    // Hold several idle connections open; the pool must still answer.
+    let idle: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(site.addr).unwrap())
+        .collect();
+    let addr = site.addr;
+    let threads: Vec<_> = (0..16)
+        .map(|_| thread::spawn(move || request(addr, "GET", "/app.wasm").status))
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), 200);
+    }
+    drop(idle);
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn binary_prints_listening_line() {
+    let base = TempDir::new("bin");
+    base.write("www/index.html", b"bin home");
+    let child = Command::new(env!("CARGO_BIN_EXE_kelisim-collector"))
+        .args(["--addr", "127.0.0.1:0", "--quiet", "--www"])
+        .arg(base.path().join("www"))
+        .arg("--dist")
+        .arg(base.path().join("dist"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn binary");
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let rest = line
+        .trim_end()
+        .strip_prefix("kelisim-collector listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("unexpected line: {line:?}"));
+    let port: u16 = rest.strip_suffix('/').unwrap().parse().unwrap();
+    assert_ne!(port, 0);
+    let r = request(SocketAddr::from(([127, 0, 0, 1], port)), "GET", "/");
+    assert_eq!((r.status, r.text().as_str()), (200, "bin home"));
+}
+
+#[test]
+fn binary_rejects_bad_args() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kelisim-collector"))
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_out_of_root_is_refused() {
+    let site = Site::start();
+    let link = site.base.path().join("www/leak");
+    std::os::unix::fs::symlink(site.base.path().join("secret"), &link).unwrap();
+    let r = site.get("/leak");
+    assert_eq!(r.status, 403);
+    assert!(!r.text().contains("TOP SECRET"));
+}

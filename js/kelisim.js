@@ -1,0 +1,54 @@
+// kelisim entry point: `<script type="module" src="/kelisim/kelisim.js" data-config="...">`
+// or `import { start } from "kelisim"`. The consent logic lives in the wasm module;
+// this file only loads it, finds the config, and announces the instance.
+import init, { start as startWasm } from "./kelisim_core.js";
+
+const here = import.meta.url;
+let loading;
+
+function load() {
+  return (loading ??= init({ module_or_path: new URL("kelisim_core_bg.wasm", here) }));
+}
+
+/**
+ * Starts kelisim with a config object. Resolves to the instance (also set as
+ * `window.kelisim`) and dispatches `kelisim:ready`; rejects with an Error whose
+ * message names what is wrong, leaving the page untouched.
+ */
+export async function start(config) {
+  await load();
+  const instance = startWasm(config, new URL("kelisim.css", here).href);
+  window.kelisim = instance;
+  window.dispatchEvent(new CustomEvent("kelisim:ready", { detail: instance }));
+  return instance;
+}
+
+async function configFrom(tag, inline) {
+  if (tag) {
+    const url = new URL(tag.dataset.config, document.baseURI);
+    let response;
+    try {
+      response = await fetch(url, { credentials: "same-origin" });
+    } catch (e) {
+      throw new Error(`kelisim: could not load the config ${url}: ${e.message}`);
+    }
+    if (!response.ok) throw new Error(`kelisim: could not load the config ${url}: HTTP ${response.status}`);
+    try {
+      return await response.json();
+    } catch (e) {
+      throw new Error(`kelisim: the config ${url} is not valid JSON: ${e.message}`);
+    }
+  }
+  try {
+    return JSON.parse(inline.textContent);
+  } catch (e) {
+    throw new Error(`kelisim: the inline config #kelisim-config is not valid JSON: ${e.message}`);
+  }
+}
+
+const tag = [...document.querySelectorAll("script[data-config]")].find((s) => s.src === here);
+const inline = document.getElementById("kelisim-config");
+if (tag || (inline && inline.type === "application/json")) {
+  load().catch(() => {}); // fetch the module while the config downloads
+  configFrom(tag, inline).then(start).catch((e) => console.error(e));
+}

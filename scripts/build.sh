@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the release wasm module, its JS glue, and the collector; writes dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --lib --target wasm32-unknown-unknown --quiet
+rm -rf dist && mkdir -p dist
+wasm-bindgen --target web --no-typescript --out-dir dist --out-name kelisim_core \
+  target/wasm32-unknown-unknown/release/kelisim.wasm
+# npm's binaryen (Debian's is too old for current rustc output).
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  dist/kelisim_core_bg.wasm -o dist/kelisim_core_bg.wasm
+cp js/kelisim.js js/kelisim.css js/kelisim.d.ts dist/
+cargo build --release -p kelisim-collector --quiet
+echo "build: dist/ and target/release/kelisim-collector ready"

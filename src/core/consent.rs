@@ -1,0 +1,324 @@
+//! A visitor's consent and the rules that decide whether it still holds.
+
+use super::config::{Config, Lang};
+use super::time;
+
+/// How a decision was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// "Accept all" (button or `acceptAll()`).
+    AcceptAll,
+    /// "Reject all" (button or `rejectAll()`).
+    RejectAll,
+    /// A choice per category or service (preferences panel or `setConsent()`).
+    Custom,
+    /// Consent withdrawn (`withdraw()`): every optional category refused.
+    Withdraw,
+}
+
+impl Method {
+    /// The string used in the cookie, the API and events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::AcceptAll => "accept-all",
+            Method::RejectAll => "reject-all",
+            Method::Custom => "custom",
+            Method::Withdraw => "withdraw",
+        }
+    }
+
+    /// Parses [`Method::as_str`]'s output.
+    pub fn parse(s: &str) -> Option<Method> {
+        [Method::AcceptAll, Method::RejectAll, Method::Custom, Method::Withdraw]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// One stored decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Consent {
+    /// UUID v4 of this decision.
+    pub id: String,
+    /// Pseudonymous subject id (UUID v4), kept when the consent is renewed.
+    pub subject: String,
+    /// When it was given, ms since the epoch.
+    pub given_at: i64,
+    /// Policy revision it was given for.
+    pub revision: u32,
+    /// Language the visitor read.
+    pub language: Lang,
+    /// Category states, in config order.
+    pub categories: Vec<(String, bool)>,
+    /// Service states, in config order.
+    pub services: Vec<(String, bool)>,
+    /// How it was given.
+    pub method: Method,
+}
+
+impl Consent {
+    /// When it lapses: 13 calendar months after `given_at`.
+    pub fn expires_at(&self) -> i64 {
+        time::expires_at(self.given_at)
+    }
+
+    /// The stored state of a category or service.
+    pub fn state(&self, id: &str) -> Option<bool> {
+        self.categories
+            .iter()
+            .chain(self.services.iter())
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| *v)
+    }
+
+    /// Ids whose state differs between `self` and `other` (either side's ids).
+    pub fn changed_from(&self, other: &Consent) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let pairs = self.categories.iter().chain(self.services.iter());
+        for (id, v) in pairs {
+            if other.state(id) != Some(*v) {
+                out.push(id.clone());
+            }
+        }
+        for (id, _) in other.categories.iter().chain(other.services.iter()) {
+            if self.state(id).is_none() {
+                out.push(id.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Why a stored consent no longer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    /// `now` is at or after `expires_at`.
+    Expired,
+    /// The policy revision changed since.
+    RevisionChanged,
+    /// The config has a category or service the visitor never answered.
+    Unanswered(String),
+}
+
+/// Checks a stored consent against the config and the clock.
+pub fn check(consent: &Consent, config: &Config, now: i64) -> Result<(), Invalid> {
+    if now >= consent.expires_at() {
+        return Err(Invalid::Expired);
+    }
+    if consent.revision != config.policy.revision {
+        return Err(Invalid::RevisionChanged);
+    }
+    for c in &config.categories {
+        if consent.state(&c.id).is_none() {
+            return Err(Invalid::Unanswered(c.id.clone()));
+        }
+        for s in &c.services {
+            if consent.state(&s.id).is_none() {
+                return Err(Invalid::Unanswered(s.id.clone()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the visitor (or the site's code) chose.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    /// Everything on.
+    AcceptAll,
+    /// Only required categories on.
+    RejectAll,
+    /// Only required categories on, recorded as a withdrawal.
+    Withdraw,
+    /// Explicit states; anything not named keeps its previous state (or off).
+    Custom {
+        /// Category states.
+        categories: Vec<(String, bool)>,
+        /// Service states.
+        services: Vec<(String, bool)>,
+    },
+}
+
+/// A [`Choice`] that names an id the config does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownId(pub String);
+
+/// Turns a choice into full category and service states.
+///
+/// Rules: required categories and their services are always on. A service is on
+/// only if its category is on. A category named in a custom choice sets its
+/// services unless they are named too; naming a service `true` turns its
+/// category on. Anything not named keeps its state in `previous`, or is off.
+pub fn resolve(
+    config: &Config,
+    choice: &Choice,
+    previous: Option<&Consent>,
+) -> Result<(Vec<(String, bool)>, Vec<(String, bool)>, Method), UnknownId> {
+    let (cats_in, svcs_in, method, all): (&[(String, bool)], &[(String, bool)], _, Option<bool>) =
+        match choice {
+            Choice::AcceptAll => (&[], &[], Method::AcceptAll, Some(true)),
+            Choice::RejectAll => (&[], &[], Method::RejectAll, Some(false)),
+            Choice::Withdraw => (&[], &[], Method::Withdraw, Some(false)),
+            Choice::Custom {
+                categories,
+                services,
+            } => (categories, services, Method::Custom, None),
+        };
+    let lookup = |list: &[(String, bool)], id: &str| list.iter().rev().find(|(k, _)| k == id).map(|(_, v)| *v);
+    for (id, _) in cats_in {
+        if !config.categories.iter().any(|c| &c.id == id) {
+            return Err(UnknownId(id.clone()));
+        }
+    }
+    for (id, _) in svcs_in {
+        if !config.services().any(|(_, s)| &s.id == id) {
+            return Err(UnknownId(id.clone()));
+        }
+    }
+    let before = |id: &str| previous.and_then(|p| p.state(id));
+    let mut cats = Vec::with_capacity(config.categories.len());
+    let mut svcs = Vec::new();
+    for c in &config.categories {
+        let named = lookup(cats_in, &c.id);
+        let on = c.required
+            || all
+                .or(named)
+                .or_else(|| c.services.iter().any(|s| lookup(svcs_in, &s.id) == Some(true)).then_some(true))
+                .or_else(|| before(&c.id))
+                .unwrap_or(false);
+        cats.push((c.id.clone(), on));
+        for s in &c.services {
+            let state = on
+                && (c.required
+                    || all
+                        .or(lookup(svcs_in, &s.id))
+                        .or(named)
+                        .or_else(|| before(&s.id))
+                        .unwrap_or(false));
+            svcs.push((s.id.clone(), state));
+        }
+    }
+    Ok((cats, svcs, method))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::{decode, tests::sample};
+
+    fn config() -> Config {
+        decode(&sample()).unwrap()
+    }
+
+    fn consent(cfg: &Config, choice: Choice) -> Consent {
+        let (categories, services, method) = resolve(cfg, &choice, None).unwrap();
+        Consent {
+            id: "00000000-0000-4000-8000-000000000000".into(),
+            subject: "00000000-0000-4000-8000-000000000001".into(),
+            given_at: 1_735_689_600_000, // 2025-01-01
+            revision: cfg.policy.revision,
+            language: Lang::Kk,
+            categories,
+            services,
+            method,
+        }
+    }
+
+    fn on(list: &[(String, bool)]) -> Vec<&str> {
+        list.iter().filter(|(_, v)| *v).map(|(k, _)| k.as_str()).collect()
+    }
+
+    #[test]
+    fn accept_and_reject_all() {
+        let cfg = config();
+        let a = consent(&cfg, Choice::AcceptAll);
+        assert_eq!(on(&a.categories), ["necessary", "analytics", "marketing"]);
+        assert_eq!(on(&a.services), ["yandex-metrica", "google-analytics", "facebook-pixel"]);
+        let r = consent(&cfg, Choice::RejectAll);
+        assert_eq!(on(&r.categories), ["necessary"]);
+        assert!(on(&r.services).is_empty());
+        assert_eq!(r.method, Method::RejectAll);
+    }
+
+    #[test]
+    fn custom_rules() {
+        let cfg = config();
+        let s = |id: &str, v: bool| (id.to_string(), v);
+        // Required cannot be refused; a named category sets its services.
+        let (c, sv, m) = resolve(
+            &cfg,
+            &Choice::Custom { categories: vec![s("necessary", false), s("analytics", true)], services: vec![] },
+            None,
+        )
+        .unwrap();
+        assert_eq!(on(&c), ["necessary", "analytics"]);
+        assert_eq!(on(&sv), ["yandex-metrica", "google-analytics"]);
+        assert_eq!(m, Method::Custom);
+        // A service named true turns its category on, siblings stay off.
+        let (c, sv, _) = resolve(
+            &cfg,
+            &Choice::Custom { categories: vec![], services: vec![s("yandex-metrica", true)] },
+            None,
+        )
+        .unwrap();
+        assert_eq!(on(&c), ["necessary", "analytics"]);
+        assert_eq!(on(&sv), ["yandex-metrica"]);
+        // A service is never on when its category is off.
+        let (_, sv, _) = resolve(
+            &cfg,
+            &Choice::Custom { categories: vec![s("marketing", false)], services: vec![s("facebook-pixel", true)] },
+            None,
+        )
+        .unwrap();
+        assert!(on(&sv).is_empty());
+        // Unnamed ids keep their previous state.
+        let prev = consent(&cfg, Choice::AcceptAll);
+        let (c, sv, _) = resolve(
+            &cfg,
+            &Choice::Custom { categories: vec![], services: vec![s("google-analytics", false)] },
+            Some(&prev),
+        )
+        .unwrap();
+        assert_eq!(on(&c), ["necessary", "analytics", "marketing"]);
+        assert_eq!(on(&sv), ["yandex-metrica", "facebook-pixel"]);
+        assert_eq!(
+            resolve(&cfg, &Choice::Custom { categories: vec![s("nope", true)], services: vec![] }, None),
+            Err(UnknownId("nope".into()))
+        );
+    }
+
+    #[test]
+    fn validity_rules() {
+        let mut cfg = config();
+        let c = consent(&cfg, Choice::RejectAll);
+        let exp = c.expires_at();
+        assert_eq!(time::to_iso(exp), "2026-02-01T00:00:00.000Z");
+        assert_eq!(check(&c, &cfg, exp - 1), Ok(()));
+        assert_eq!(check(&c, &cfg, exp), Err(Invalid::Expired));
+        cfg.policy.revision += 1;
+        assert_eq!(check(&c, &cfg, c.given_at), Err(Invalid::RevisionChanged));
+        cfg.policy.revision -= 1;
+        let mut extra = cfg.categories[1].clone();
+        extra.id = "personalisation".into();
+        extra.services.clear();
+        cfg.categories.push(extra);
+        assert_eq!(check(&c, &cfg, c.given_at), Err(Invalid::Unanswered("personalisation".into())));
+        cfg.categories.pop();
+        let mut svc = cfg.categories[2].services[0].clone();
+        svc.id = "vk-pixel".into();
+        cfg.categories[2].services.push(svc);
+        assert_eq!(check(&c, &cfg, c.given_at), Err(Invalid::Unanswered("vk-pixel".into())));
+    }
+
+    #[test]
+    fn changed_lists_differences() {
+        let cfg = config();
+        let a = consent(&cfg, Choice::AcceptAll);
+        let r = consent(&cfg, Choice::RejectAll);
+        assert_eq!(
+            r.changed_from(&a),
+            ["analytics", "marketing", "yandex-metrica", "google-analytics", "facebook-pixel"]
+        );
+        assert!(a.changed_from(&a).is_empty());
+    }
+}

@@ -1,0 +1,13 @@
+//! The pure core. **Architecture invariant:** nothing under `core` imports
+//! `web-sys`, `js-sys`, `wasm-bindgen` or `gloo`, and nothing here reads a clock
+//! or a random source: `now` (milliseconds since the Unix epoch, UTC) and fresh
+//! identifiers are arguments.
+
+pub mod codec;
+pub mod config;
+pub mod consent;
+pub mod ids;
+pub mod session;
+pub mod texts;
+pub mod time;
+pub mod value;

@@ -1,0 +1,113 @@
+//! Conversions between JS values and core types.
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::Error;
+use crate::core::consent::{Choice, Consent};
+use crate::core::time;
+use crate::core::value::Value;
+
+const MAX_DEPTH: usize = 12;
+
+/// Walks a JS value (already parsed by the browser) into a [`Value`].
+pub fn to_value(v: &JsValue, path: &str, depth: usize) -> Result<Value, Error> {
+    if depth > MAX_DEPTH {
+        return Err(Error::Argument(format!("{path}: nested too deeply")));
+    }
+    if v.is_null() || v.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = v.as_f64() {
+        return Ok(Value::Num(n));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::Str(s));
+    }
+    if Array::is_array(v) {
+        let arr: &Array = v.unchecked_ref();
+        return arr
+            .iter()
+            .enumerate()
+            .map(|(i, item)| to_value(&item, &format!("{path}[{i}]"), depth + 1))
+            .collect::<Result<_, _>>()
+            .map(Value::Arr);
+    }
+    if v.is_object() && !v.is_function() {
+        let obj: &Object = v.unchecked_ref();
+        let mut pairs = Vec::new();
+        for entry in Object::entries(obj).iter() {
+            let entry: Array = entry.unchecked_into();
+            let key = entry.get(0).as_string().unwrap_or_default();
+            let p = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            pairs.push((key, to_value(&entry.get(1), &p, depth + 1)?));
+        }
+        return Ok(Value::Obj(pairs));
+    }
+    let what = if v.is_function() { "a function" } else { "an unsupported value" };
+    Err(Error::Argument(format!("{}: {what} is not allowed here", if path.is_empty() { "config" } else { path })))
+}
+
+fn set(o: &Object, k: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(k), v);
+}
+
+fn states(list: &[(String, bool)]) -> Object {
+    let o = Object::new();
+    for (k, v) in list {
+        set(&o, k, &JsValue::from_bool(*v));
+    }
+    o
+}
+
+/// The public shape of a consent (see `kelisim.d.ts`).
+pub fn consent_to_js(c: &Consent) -> JsValue {
+    let o = Object::new();
+    set(&o, "id", &c.id.as_str().into());
+    set(&o, "subject", &c.subject.as_str().into());
+    set(&o, "givenAt", &time::to_iso(c.given_at).into());
+    set(&o, "expiresAt", &time::to_iso(c.expires_at()).into());
+    set(&o, "revision", &JsValue::from_f64(c.revision as f64));
+    set(&o, "language", &c.language.code().into());
+    set(&o, "categories", &states(&c.categories));
+    set(&o, "services", &states(&c.services));
+    set(&o, "method", &c.method.as_str().into());
+    o.into()
+}
+
+/// The ids of a list as a JS array.
+pub fn ids_to_js(ids: &[String]) -> JsValue {
+    ids.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into()
+}
+
+fn state_map(v: &Value, path: &str) -> Result<Vec<(String, bool)>, Error> {
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::Obj(pairs) => pairs
+            .iter()
+            .map(|(k, v)| match v {
+                Value::Bool(b) => Ok((k.clone(), *b)),
+                other => Err(Error::Argument(format!("{path}.{k}: expected true or false, got {}", other.kind()))),
+            })
+            .collect(),
+        other => Err(Error::Argument(format!("{path}: expected an object, got {}", other.kind()))),
+    }
+}
+
+/// `setConsent({categories, services})` argument.
+pub fn choice_from_js(v: &JsValue) -> Result<Choice, Error> {
+    let value = to_value(v, "setConsent", 0)?;
+    let Value::Obj(pairs) = &value else {
+        return Err(Error::Argument("setConsent: expected {categories, services}".into()));
+    };
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| k != "categories" && k != "services") {
+        return Err(Error::Argument(format!("setConsent.{k}: unknown field (expected categories, services)")));
+    }
+    Ok(Choice::Custom {
+        categories: state_map(value.get("categories").unwrap_or(&Value::Null), "categories")?,
+        services: state_map(value.get("services").unwrap_or(&Value::Null), "services")?,
+    })
+}

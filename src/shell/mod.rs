@@ -1,0 +1,478 @@
+//! The browser shell: reads the browser, calls the core, carries out effects.
+//!
+//! Errors are typed ([`Error`]) and become `js_sys::Error` in one place,
+//! [`into_js`]. Every listener is a `gloo_events::EventListener` owned by
+//! [`State`], so dropping the state unregisters them; closures hold a `Weak`
+//! reference, so there is no reference cycle and nothing is leaked.
+
+mod convert;
+mod dom;
+mod view;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use gloo_events::{EventListener, EventListenerOptions};
+use wasm_bindgen::prelude::*;
+use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlDialogElement, HtmlInputElement, KeyboardEvent};
+
+use crate::core::config::{self, ConfigError, Lang};
+use crate::core::consent::Choice;
+use crate::core::ids::uuid_v4;
+use crate::core::session::{Discarded, Effect, Hints, Session, View};
+
+/// Everything that can go wrong at the JS boundary.
+#[derive(Debug)]
+pub enum Error {
+    /// The config is invalid.
+    Config(ConfigError),
+    /// An API argument is invalid.
+    Argument(String),
+    /// `start()` ran twice on one page.
+    AlreadyStarted,
+    /// No `document` (a worker, or a page being torn down).
+    NoDocument,
+    /// A browser call failed.
+    Browser(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(e) => write!(f, "invalid config: {e}"),
+            Error::Argument(m) => f.write_str(m),
+            Error::AlreadyStarted => f.write_str("start() was already called on this page; use window.kelisim"),
+            Error::NoDocument => f.write_str("no document to show the banner in"),
+            Error::Browser(m) => write!(f, "browser refused: {m}"),
+        }
+    }
+}
+
+/// The one place a Rust error becomes a JS `Error`.
+fn into_js(e: Error) -> JsValue {
+    js_sys::Error::new(&format!("kelisim: {e}")).into()
+}
+
+fn browser(e: JsValue) -> Error {
+    Error::Browser(
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| e.as_string())
+            .unwrap_or_else(|| "unknown error".into()),
+    )
+}
+
+fn warn(msg: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(&format!("kelisim: {msg}")));
+}
+
+thread_local! {
+    static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+struct State {
+    session: Session,
+    /// The container everything is rendered into.
+    root: Element,
+    /// Switch states of an open panel, kept across a language switch.
+    draft: Vec<(String, bool)>,
+    /// Whether localStorage works (checked once).
+    storage_ok: bool,
+    _listeners: Vec<EventListener>,
+}
+
+type Shared = Rc<RefCell<State>>;
+
+/// A started kelisim instance (`window.kelisim`).
+#[wasm_bindgen]
+pub struct Kelisim {
+    state: Shared,
+}
+
+fn fresh_uuid() -> Result<String, Error> {
+    dom::random16().map(uuid_v4).map_err(browser)
+}
+
+const LANG_KEY: &str = "kelisim.lang";
+
+/// Starts kelisim with a config object; `css_href` is the stylesheet to add
+/// (none when the page already links it). Validates everything before it
+/// touches the page.
+#[wasm_bindgen(js_name = start)]
+pub fn start(config: JsValue, css_href: Option<String>) -> Result<Kelisim, JsValue> {
+    start_inner(&config, css_href).map_err(into_js)
+}
+
+fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Error> {
+    if STARTED.with(|s| s.get()) {
+        return Err(Error::AlreadyStarted);
+    }
+    let value = convert::to_value(config, "", 0)?;
+    let config = config::decode(&value).map_err(Error::Config)?;
+    let window = web_sys::window().ok_or(Error::NoDocument)?;
+    let document = window.document().ok_or(Error::NoDocument)?;
+    let body = document.body().ok_or(Error::NoDocument)?;
+
+    let storage = dom::storage();
+    let storage_ok = storage.is_some();
+    let saved = storage.and_then(|s| s.get_item(LANG_KEY).ok().flatten());
+    let html_lang = document.document_element().and_then(|e| e.get_attribute("lang"));
+    let navigator: Vec<String> = window.navigator().languages().iter().filter_map(|v| v.as_string()).collect();
+    let cookie = dom::read_cookie(&config.cookie.name);
+    let hints = Hints {
+        cookie: cookie.as_deref(),
+        saved_language: saved.as_deref(),
+        html_lang: html_lang.as_deref(),
+        navigator: &navigator,
+    };
+    let (session, effects, discarded) = Session::start(config, &hints, dom::now());
+    match discarded {
+        Some(Discarded::Unreadable(e)) => warn(&format!("ignored an unreadable consent cookie ({e}); asking again")),
+        Some(Discarded::Invalid(why)) => warn(&format!("the stored consent no longer holds ({why:?}); asking again")),
+        None => {}
+    }
+
+    // From here on the page is touched.
+    let root = dom::el("div", &[("class", "kelisim"), ("data-kelisim-root", "")], None);
+    let mut listeners = Vec::new();
+    if let Some(href) = css_href {
+        let already = document.query_selector("link[data-kelisim-css]").ok().flatten().is_some();
+        if !already {
+            let link = dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None);
+            let _ = root.set_attribute("hidden", "");
+            // Reveal once styled, or if the stylesheet fails: unstyled beats invisible.
+            for event in ["load", "error"] {
+                let r = root.clone();
+                listeners.push(EventListener::once(&link, event, move |_| {
+                    let _ = r.remove_attribute("hidden");
+                }));
+            }
+            if let Some(head) = document.head() {
+                dom::add(&head, &link);
+            }
+        }
+    }
+    let _ = body.insert_before(&root, body.first_child().as_ref());
+    STARTED.with(|s| s.set(true));
+
+    let state = Rc::new(RefCell::new(State {
+        session,
+        root: root.clone(),
+        draft: Vec::new(),
+        storage_ok,
+        _listeners: Vec::new(),
+    }));
+    listeners.extend(listen(&state, &root, &document));
+    state.borrow_mut()._listeners = listeners;
+    apply(&state, effects);
+    Ok(Kelisim { state })
+}
+
+fn listen(state: &Shared, root: &Element, document: &web_sys::Document) -> Vec<EventListener> {
+    let mut out = Vec::new();
+    let weak = Rc::downgrade(state);
+    out.push(EventListener::new(root, "click", move |e| on_click(&weak, e)));
+    let weak = Rc::downgrade(state);
+    out.push(EventListener::new(root, "change", move |e| on_change(&weak, e)));
+    let weak = Rc::downgrade(state);
+    let capture = EventListenerOptions::enable_prevent_default();
+    out.push(EventListener::new_with_options(root, "keydown", capture, move |e| on_key(&weak, e)));
+    // The dialog's own Escape handling ("cancel") closes it; route it through the core.
+    let weak = Rc::downgrade(state);
+    let opts = EventListenerOptions::run_in_capture_phase();
+    out.push(EventListener::new_with_options(root, "cancel", opts, move |e| {
+        e.prevent_default();
+        with(&weak, |st| st.session.close_preferences());
+    }));
+    // A tab that comes back after the consent lapsed asks again.
+    let weak = Rc::downgrade(state);
+    out.push(EventListener::new(document, "visibilitychange", move |_| {
+        with(&weak, |st| st.session.tick(dom::now()));
+    }));
+    out
+}
+
+/// Runs `f` on the state and carries out the effects it returns.
+fn with(weak: &Weak<RefCell<State>>, f: impl FnOnce(&mut State) -> Vec<Effect>) {
+    if let Some(state) = weak.upgrade() {
+        let effects = f(&mut state.borrow_mut());
+        apply(&state, effects);
+    }
+}
+
+fn target_with(e: &Event, selector: &str) -> Option<Element> {
+    e.target()?.dyn_into::<Element>().ok()?.closest(selector).ok().flatten()
+}
+
+fn on_click(weak: &Weak<RefCell<State>>, e: &Event) {
+    let Some(state) = weak.upgrade() else { return };
+    if let Some(b) = target_with(e, "[data-kelisim-lang]") {
+        let Some(lang) = b.get_attribute("data-kelisim-lang").as_deref().and_then(Lang::from_code) else { return };
+        let _ = set_language(&state, lang);
+        return;
+    }
+    let Some(action) = target_with(e, "[data-kelisim-action]").and_then(|b| b.get_attribute("data-kelisim-action")) else {
+        return;
+    };
+    let choice = match action.as_str() {
+        "accept-all" => Choice::AcceptAll,
+        "reject-all" => Choice::RejectAll,
+        "save" => {
+            let (categories, services) = view::read_switches(&state.borrow().root);
+            Choice::Custom { categories, services }
+        }
+        "preferences" | "open" => {
+            let fx = state.borrow_mut().session.show(View::Preferences);
+            return apply(&state, fx);
+        }
+        "close" => {
+            let fx = state.borrow_mut().session.close_preferences();
+            return apply(&state, fx);
+        }
+        _ => return, // "policy" and unknown actions keep their default behaviour
+    };
+    if let Err(err) = decide(&state, &choice) {
+        web_sys::console::error_1(&into_js(err));
+    }
+}
+
+fn on_change(weak: &Weak<RefCell<State>>, e: &Event) {
+    let Some(state) = weak.upgrade() else { return };
+    let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+    let st = state.borrow();
+    view::sync_switches(&st.root, st.session.config(), &input);
+}
+
+fn on_key(weak: &Weak<RefCell<State>>, e: &Event) {
+    let Some(k) = e.dyn_ref::<KeyboardEvent>() else { return };
+    if k.key() != "Escape" {
+        return;
+    }
+    let Some(state) = weak.upgrade() else { return };
+    if state.borrow().session.view() == View::Preferences {
+        e.prevent_default();
+        let fx = state.borrow_mut().session.close_preferences();
+        apply(&state, fx);
+    }
+}
+
+fn decide(state: &Shared, choice: &Choice) -> Result<(), Error> {
+    let (id, subject) = (fresh_uuid()?, fresh_uuid()?);
+    let result = state.borrow_mut().session.decide(choice, dom::now(), id, subject);
+    let (effects, _kind) = result.map_err(|u| Error::Argument(format!("unknown category or service: \"{}\"", u.0)))?;
+    state.borrow_mut().draft.clear();
+    apply(state, effects);
+    Ok(())
+}
+
+fn set_language(state: &Shared, lang: Lang) -> Result<(), Error> {
+    let effects = state
+        .borrow_mut()
+        .session
+        .set_language(lang)
+        .ok_or_else(|| Error::Argument(format!("language \"{}\" is not offered by this site", lang.code())))?;
+    apply(state, effects);
+    Ok(())
+}
+
+fn dispatch(name: &str, detail: &JsValue) {
+    let init = CustomEventInit::new();
+    init.set_detail(detail);
+    if let (Some(w), Ok(ev)) = (web_sys::window(), CustomEvent::new_with_event_init_dict(name, &init)) {
+        let _ = w.dispatch_event(&ev);
+    }
+}
+
+/// Carries out effects. Borrows end before any event is dispatched, so
+/// listeners may call back into the API.
+fn apply(state: &Shared, effects: Vec<Effect>) {
+    for effect in effects {
+        match effect {
+            Effect::WriteCookie { value, max_age } => {
+                let st = state.borrow();
+                if !dom::write_cookie(&st.session.config().cookie, &value, max_age) {
+                    warn("the browser did not store the consent cookie (cookies disabled, or a Domain/Path that does not match this page); the choice holds only until the page is left");
+                }
+            }
+            Effect::DeleteCookie => dom::delete_cookie(&state.borrow().session.config().cookie),
+            Effect::SaveLanguage(lang) => {
+                if state.borrow().storage_ok {
+                    if let Some(s) = dom::storage() {
+                        let _ = s.set_item(LANG_KEY, lang.code());
+                    }
+                }
+            }
+            Effect::Render(v) => render(state, v),
+            Effect::EmitConsent => {
+                let detail = state.borrow().session.consent().map(convert::consent_to_js);
+                if let Some(d) = detail {
+                    dispatch("kelisim:consent", &d);
+                }
+            }
+            Effect::EmitChange(ids) => {
+                let detail = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&detail, &"changed".into(), &convert::ids_to_js(&ids));
+                let consent = state.borrow().session.consent().map(convert::consent_to_js).unwrap_or(JsValue::NULL);
+                let _ = js_sys::Reflect::set(&detail, &"consent".into(), &consent);
+                dispatch("kelisim:change", &detail.into());
+            }
+        }
+    }
+}
+
+fn render(state: &Shared, v: View) {
+    let mut st = state.borrow_mut();
+    let root = st.root.clone();
+    // Keep unsaved switch states when the panel is rebuilt (e.g. language switch).
+    let was_open = root.query_selector("[data-kelisim=\"preferences\"]").ok().flatten().is_some();
+    if was_open && v == View::Preferences {
+        let (mut c, s) = view::read_switches(&root);
+        c.extend(s);
+        st.draft = c;
+    } else if v != View::Preferences {
+        st.draft.clear();
+    }
+    // Where focus was, so it can be put back on the same control.
+    let focused = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .filter(|a| root.contains(Some(a)));
+    let focus_key = focused.as_ref().and_then(|a| {
+        a.get_attribute("data-kelisim-lang")
+            .map(|l| format!("[data-kelisim-lang=\"{l}\"]"))
+            .or_else(|| a.get_attribute("data-kelisim-action").map(|x| format!("[data-kelisim-action=\"{x}\"]")))
+    });
+    let _ = root.set_attribute("lang", st.session.language().code());
+    root.set_text_content(None);
+    let _ = root.set_attribute("data-kelisim-view", match v {
+        View::Closed => "closed",
+        View::Banner => "banner",
+        View::Preferences => "preferences",
+    });
+    let s = &st.session;
+    match v {
+        View::Banner => {
+            dom::add(&root, &view::banner(s));
+            restore_focus(&root, focus_key.as_deref(), focused.is_some(), "[data-kelisim-action=\"preferences\"]");
+        }
+        View::Preferences => {
+            let dialog = view::preferences(s, &st.draft);
+            dom::add(&root, &dialog);
+            if let Some(d) = dialog.dyn_ref::<HtmlDialogElement>() {
+                let _ = d.show_modal();
+            }
+            restore_focus(&root, focus_key.as_deref(), true, "input:not([disabled])");
+        }
+        View::Closed => {
+            dom::add(&root, &view::reopen(s));
+            restore_focus(&root, None, focused.is_some(), "[data-kelisim-action=\"open\"]");
+        }
+    }
+}
+
+/// Puts focus back on the same kind of control after a re-render, or on
+/// `fallback` when focus was inside kelisim (or `force`).
+fn restore_focus(root: &Element, key: Option<&str>, force: bool, fallback: &str) {
+    if let Some(k) = key {
+        if root.query_selector(k).ok().flatten().is_some() {
+            return dom::focus(root, k);
+        }
+    }
+    if force {
+        dom::focus(root, fallback);
+    }
+}
+
+fn lang_arg(lang: &str) -> Result<Lang, Error> {
+    Lang::from_code(lang).ok_or_else(|| Error::Argument(format!("language \"{lang}\" is not supported (kk, ru)")))
+}
+
+#[wasm_bindgen]
+impl Kelisim {
+    /// The valid consent, or `null`.
+    #[wasm_bindgen(js_name = getConsent)]
+    pub fn get_consent(&self) -> JsValue {
+        self.tick();
+        self.state.borrow().session.consent().map(convert::consent_to_js).unwrap_or(JsValue::NULL)
+    }
+
+    /// Whether a category or service id is accepted now.
+    pub fn accepted(&self, id: &str) -> bool {
+        self.tick();
+        self.state.borrow().session.accepted(id)
+    }
+
+    /// Accepts every category and service.
+    #[wasm_bindgen(js_name = acceptAll)]
+    pub fn accept_all(&self) -> Result<JsValue, JsValue> {
+        self.decide(Choice::AcceptAll)
+    }
+
+    /// Refuses every optional category.
+    #[wasm_bindgen(js_name = rejectAll)]
+    pub fn reject_all(&self) -> Result<JsValue, JsValue> {
+        self.decide(Choice::RejectAll)
+    }
+
+    /// Sets states: `{categories: {id: bool}, services: {id: bool}}`.
+    #[wasm_bindgen(js_name = setConsent)]
+    pub fn set_consent(&self, states: JsValue) -> Result<JsValue, JsValue> {
+        let choice = convert::choice_from_js(&states).map_err(into_js)?;
+        self.decide(choice)
+    }
+
+    /// Withdraws consent: every optional category refused, recorded as a withdrawal.
+    pub fn withdraw(&self) -> Result<JsValue, JsValue> {
+        self.decide(Choice::Withdraw)
+    }
+
+    /// Deletes the consent cookie and shows the banner, as on a first visit.
+    pub fn reset(&self) {
+        let fx = self.state.borrow_mut().session.reset();
+        apply(&self.state, fx);
+    }
+
+    /// Shows the banner.
+    #[wasm_bindgen(js_name = showBanner)]
+    pub fn show_banner(&self) {
+        let fx = self.state.borrow_mut().session.show(View::Banner);
+        apply(&self.state, fx);
+    }
+
+    /// Opens the preferences panel.
+    #[wasm_bindgen(js_name = showPreferences)]
+    pub fn show_preferences(&self) {
+        let fx = self.state.borrow_mut().session.show(View::Preferences);
+        apply(&self.state, fx);
+    }
+
+    /// Hides the banner and the panel (the reopen button stays).
+    pub fn hide(&self) {
+        let fx = self.state.borrow_mut().session.show(View::Closed);
+        apply(&self.state, fx);
+    }
+
+    /// Switches every text to `kk` or `ru` and remembers the choice.
+    #[wasm_bindgen(js_name = setLanguage)]
+    pub fn set_language(&self, lang: &str) -> Result<(), JsValue> {
+        let lang = lang_arg(lang).map_err(into_js)?;
+        set_language(&self.state, lang).map_err(into_js)
+    }
+
+    /// The current language (`kk` or `ru`).
+    #[wasm_bindgen(getter)]
+    pub fn language(&self) -> String {
+        self.state.borrow().session.language().code().into()
+    }
+
+    fn decide(&self, choice: Choice) -> Result<JsValue, JsValue> {
+        decide(&self.state, &choice).map_err(into_js)?;
+        Ok(self.get_consent())
+    }
+
+    fn tick(&self) {
+        let fx = self.state.borrow_mut().session.tick(dom::now());
+        apply(&self.state, fx);
+    }
+}
