@@ -100,6 +100,16 @@ pub enum Invalid {
     Unanswered(String),
 }
 
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Expired => f.write_str("it expired"),
+            Invalid::RevisionChanged => f.write_str("the policy revision changed"),
+            Invalid::Unanswered(id) => write!(f, "\"{id}\" was never answered"),
+        }
+    }
+}
+
 /// Checks a stored consent against the config and the clock.
 pub fn check(consent: &Consent, config: &Config, now: i64) -> Result<(), Invalid> {
     if now >= consent.expires_at() {

@@ -1,20 +1,20 @@
 //! Small DOM and browser helpers. Text always goes in with `textContent`,
 //! never as HTML.
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element, HtmlDocument, HtmlElement};
 
 use crate::core::config::CookieOptions;
 
 /// The page's document. Only called after `start` found one.
 pub fn document() -> Document {
-    web_sys::window().and_then(|w| w.document()).expect("a document")
+    web_sys::window().and_then(|w| w.document()).expect_throw("kelisim: no document")
 }
 
 /// Creates `<tag>` with attributes and an optional text child.
 pub fn el(tag: &str, attrs: &[(&str, &str)], text: Option<&str>) -> Element {
     // Creating elements and setting static attribute names cannot fail.
-    let e = document().create_element(tag).expect("valid tag name");
+    let e = document().create_element(tag).unwrap_throw();
     for (k, v) in attrs {
         let _ = e.set_attribute(k, v);
     }

@@ -129,7 +129,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     let (session, effects, discarded) = Session::start(config, &hints, dom::now());
     match discarded {
         Some(Discarded::Unreadable(e)) => warn(&format!("ignored an unreadable consent cookie ({e}); asking again")),
-        Some(Discarded::Invalid(why)) => warn(&format!("the stored consent no longer holds ({why:?}); asking again")),
+        Some(Discarded::Invalid(why)) => warn(&format!("the stored consent no longer holds ({why}); asking again")),
         None => {}
     }
 
