@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up, builds, and runs every test: native core tests, wasm tests in headless
+# Chromium, the size budget, and end-to-end tests against the served demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d ../shared/seeds ]; then
+  echo "test: ../shared (the seed documents and receipt schema) is missing beside this checkout" >&2
+  exit 1
+fi
+bash scripts/setup.sh
+bash scripts/build.sh
+echo "== native tests (cargo test --workspace)"
+cargo test --workspace --quiet
+echo "== wasm tests in headless Chromium (wasm-bindgen-test)"
+WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-60} cargo test --lib --target wasm32-unknown-unknown --quiet
+echo "== size budget"
+node scripts/size.mjs
+echo "== end-to-end tests in headless Chromium"
+node --test --test-concurrency=1 tests/e2e/
