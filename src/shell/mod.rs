@@ -476,3 +476,6 @@ impl Kelisim {
         apply(&self.state, fx);
     }
 }
+
+#[cfg(test)]
+mod tests;
