@@ -1,0 +1,34 @@
+// Compiled with `tsc --noEmit --strict` by `npm test`: the shipped typings must
+// describe the demo's real config and the API as sites use it.
+import { start, type Config, type Consent, type Kelisim } from "../../js/kelisim.js";
+import demo from "../../www/kelisim.config.json";
+
+const config: Config = demo as Config;
+// `satisfies` checks the JSON's own shape against Config without a cast.
+const checked = {
+  controller: { name: { kk: "a", ru: "b" }, bin: "123456789012" },
+  policy: { version: "1", revision: 1, url: { kk: "/kk", ru: "/ru" } },
+  categories: [{ id: "necessary", required: true, title: { kk: "a", ru: "b" }, description: { kk: "a", ru: "b" } }],
+} satisfies Config;
+
+async function main(): Promise<void> {
+  const k: Kelisim = await start(config);
+  await start(checked);
+  const c: Consent | null = k.getConsent();
+  if (c) {
+    const when: Date = new Date(c.expiresAt);
+    const analytics: boolean | undefined = c.categories["analytics"];
+    void when;
+    void analytics;
+  }
+  k.setConsent({ categories: { analytics: true }, services: { "yandex-metrica": false } });
+  k.setLanguage("ru");
+  const lang: "kk" | "ru" = k.language;
+  void lang;
+  window.addEventListener("kelisim:change", (e) => {
+    const changed: string[] = e.detail.changed;
+    void changed;
+  });
+  window.kelisim?.showPreferences();
+}
+void main;
