@@ -12,7 +12,7 @@ bash scripts/build.sh
 echo "== native tests (cargo test --workspace)"
 cargo test --workspace --quiet
 echo "== wasm tests in headless Chromium (wasm-bindgen-test)"
-WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-60} cargo test --lib --target wasm32-unknown-unknown --quiet
+WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-60} cargo test --lib --target wasm32-unknown-unknown
 echo "== typings (tsc --strict against the shipped kelisim.d.ts and the demo config)"
 node_modules/.bin/tsc -p tests/types
 echo "== size budget"
