@@ -45,6 +45,24 @@ test("first visit shows the banner in Kazakh for lang=kk and in Russian for lang
   await ru.context.close();
 });
 
+test("kelisim:ready fires once with the instance, after the banner is in the page", async () => {
+  const s = await openPage(browser, null, {
+    beforeLoad: (p) => p.addInitScript(() => {
+      window.__ready = [];
+      addEventListener("kelisim:ready", (e) => window.__ready.push({
+        same: e.detail === window.kelisim,
+        banner: !!document.querySelector('[data-kelisim="banner"]'),
+        lang: e.detail.language,
+      }));
+    }),
+  });
+  await s.page.goto(server.url + "/");
+  await ready(s.page);
+  assert.deepEqual(await s.page.evaluate(() => window.__ready), [{ same: true, banner: true, lang: "kk" }]);
+  noErrors(s.log);
+  await s.context.close();
+});
+
 test("navigator.languages decides when <html> has no usable lang; the config default otherwise", async () => {
   const page = (lang) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>t</title><script type="module" src="/kelisim/kelisim.js" data-config="/kelisim.config.json"></script></head><body><p>x</p></body></html>`;
   for (const [htmlLang, locale, want] of [["en", "ru-RU", "ru"], ["en", "kk-KZ", "kk"], ["de", "en-US", "kk"]]) {
