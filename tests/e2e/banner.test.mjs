@@ -1,18 +1,10 @@
 // End-to-end tests of the banner on the demo site, in real headless Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launch, openPage, ready, consentCookie } from "./harness.mjs";
+import { useServerAndBrowser, openPage, ready, consentCookie } from "./harness.mjs";
 import { demoConfig, decodeCookie, plus13Months, textLines, BLANK } from "./consent.mjs";
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser({ before, after });
 
 const KK_TITLE = "Біз cookie файлдарын пайдаланамыз";
 const RU_TITLE = "Мы используем файлы cookie";
@@ -20,7 +12,7 @@ const banner = '[data-kelisim="banner"]';
 const prefs = '[data-kelisim="preferences"]';
 
 async function visit(path = "/", opts = {}) {
-  const s = await openPage(browser, server.url + path, opts);
+  const s = await openPage(env.browser, env.server.url + path, opts);
   await ready(s.page);
   return s;
 }
@@ -46,7 +38,7 @@ test("first visit shows the banner in Kazakh for lang=kk and in Russian for lang
 });
 
 test("kelisim:ready fires once with the instance, after the banner is in the page", async () => {
-  const s = await openPage(browser, null, {
+  const s = await openPage(env.browser, null, {
     beforeLoad: (p) => p.addInitScript(() => {
       window.__ready = [];
       addEventListener("kelisim:ready", (e) => window.__ready.push({
@@ -56,7 +48,7 @@ test("kelisim:ready fires once with the instance, after the banner is in the pag
       }));
     }),
   });
-  await s.page.goto(server.url + "/");
+  await s.page.goto(env.server.url + "/");
   await ready(s.page);
   assert.deepEqual(await s.page.evaluate(() => window.__ready), [{ same: true, banner: true, lang: "kk" }]);
   noErrors(s.log);
@@ -66,11 +58,11 @@ test("kelisim:ready fires once with the instance, after the banner is in the pag
 test("navigator.languages decides when <html> has no usable lang; the config default otherwise", async () => {
   const page = (lang) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>t</title><script type="module" src="/kelisim/kelisim.js" data-config="/kelisim.config.json"></script></head><body><p>x</p></body></html>`;
   for (const [htmlLang, locale, want] of [["en", "ru-RU", "ru"], ["en", "kk-KZ", "kk"], ["de", "en-US", "kk"]]) {
-    const s = await openPage(browser, null, {
+    const s = await openPage(env.browser, null, {
       locale,
-      beforeLoad: (_, ctx) => ctx.route(`${server.url}/__lang.html`, (r) => r.fulfill({ contentType: "text/html", body: page(htmlLang) })),
+      beforeLoad: (_, ctx) => ctx.route(`${env.server.url}/__lang.html`, (r) => r.fulfill({ contentType: "text/html", body: page(htmlLang) })),
     });
-    await s.page.goto(`${server.url}/__lang.html`);
+    await s.page.goto(`${env.server.url}/__lang.html`);
     await ready(s.page);
     assert.equal(await s.page.evaluate(() => window.kelisim.language), want, `${htmlLang} + ${locale}`);
     await s.context.close();
@@ -107,7 +99,7 @@ test("switching language changes every visible text, in place, and is remembered
   assert.equal(await page.isChecked('input[data-kelisim-category="analytics"]'), true, "draft kept across the switch");
 
   // Remembered on the next page, even one whose <html lang> says otherwise.
-  await page.goto(server.url + "/ru/");
+  await page.goto(env.server.url + "/ru/");
   await ready(page);
   assert.equal(await page.textContent(`${banner} h2`), KK_TITLE);
   noErrors(log);
@@ -198,10 +190,10 @@ test("a custom choice in the panel is saved per category and per service", async
 });
 
 test("the banner returns once the page clock passes expiresAt (13 months, clamped)", async () => {
-  const { page, context, log } = await openPage(browser, null, {
+  const { page, context, log } = await openPage(env.browser, null, {
     beforeLoad: (p) => p.clock.install({ time: new Date("2025-01-31T10:00:00Z") }),
   });
-  await page.goto(server.url + "/");
+  await page.goto(env.server.url + "/");
   await ready(page);
   await page.click('[data-kelisim-action="accept-all"]');
   const consent = await page.evaluate(() => window.kelisim.getConsent());
@@ -278,7 +270,7 @@ test("a corrupt or tampered cookie brings the banner back with no uncaught error
     "x".repeat(3000),
   ];
   for (const value of values) {
-    await context.addCookies([{ name: "kelisim", value, url: server.url }]);
+    await context.addCookies([{ name: "kelisim", value, url: env.server.url }]);
     await page.reload();
     await ready(page);
     assert.ok(await page.$(banner), `banner for ${value.slice(0, 30)}`);
@@ -296,10 +288,10 @@ test("a corrupt or tampered cookie brings the banner back with no uncaught error
 test("a bad config rejects start() with the field named and leaves the page untouched", async () => {
   const bad = demoConfig();
   delete bad.categories[2].title.kk;
-  const s = await openPage(browser, null, {
-    beforeLoad: (_, ctx) => ctx.route(`${server.url}/__blank.html`, (r) => r.fulfill({ contentType: "text/html", body: BLANK })),
+  const s = await openPage(env.browser, null, {
+    beforeLoad: (_, ctx) => ctx.route(`${env.server.url}/__blank.html`, (r) => r.fulfill({ contentType: "text/html", body: BLANK })),
   });
-  await s.page.goto(`${server.url}/__blank.html`);
+  await s.page.goto(`${env.server.url}/__blank.html`);
   const snapshot = () => s.page.evaluate(() => document.documentElement.outerHTML);
   const before = await snapshot();
   const result = await s.page.evaluate(async (config) => {
@@ -333,7 +325,7 @@ test("a bad config rejects start() with the field named and leaves the page unto
   await s.context.close();
 
   // The one-tag embed logs the same error to the console and adds nothing.
-  const t = await openPage(browser, server.url + "/", { config: bad });
+  const t = await openPage(env.browser, env.server.url + "/", { config: bad });
   await t.page.waitForFunction(() => true);
   await t.page.waitForTimeout(500);
   assert.equal(await t.page.$("[data-kelisim-root]"), null);
@@ -343,7 +335,7 @@ test("a bad config rejects start() with the field named and leaves the page unto
   await t.context.close();
 
   // Broken JSON is reported as such.
-  const j = await openPage(browser, server.url + "/", { config: "{not json" });
+  const j = await openPage(env.browser, env.server.url + "/", { config: "{not json" });
   await j.page.waitForTimeout(500);
   assert.ok(j.log.errors.some((e) => e.includes("is not valid JSON")), JSON.stringify(j.log.errors));
   await j.context.close();

@@ -94,3 +94,20 @@ export function screenshotDir() {
   mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+/**
+ * Registers before/after hooks that start one server and one browser for a test
+ * file; returns an object whose `server` and `browser` are set once they run.
+ */
+export function useServerAndBrowser(hooks) {
+  const env = { server: undefined, browser: undefined };
+  hooks.before(async () => {
+    env.server = await startServer();
+    env.browser = await launch();
+  });
+  hooks.after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}

@@ -4,18 +4,10 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { startServer, launch, openPage, ready, screenshotDir } from "./harness.mjs";
+import { useServerAndBrowser, openPage, ready, screenshotDir } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser({ before, after });
 
 const sizes = { mobile: { width: 360, height: 740 }, desktop: { width: 1280, height: 800 } };
 
@@ -28,7 +20,7 @@ async function axe(page) {
 for (const [sizeName, viewport] of Object.entries(sizes)) {
   for (const [lang, url] of [["kk", "/"], ["ru", "/ru/"]]) {
     test(`banner and preferences, ${lang}, ${sizeName}: fit the screen, no axe violations`, async () => {
-      const { page, context, log } = await openPage(browser, server.url + url, { viewport });
+      const { page, context, log } = await openPage(env.browser, env.server.url + url, { viewport });
       await ready(page);
       const dir = screenshotDir();
       const box = await page.locator('[data-kelisim="banner"]').boundingBox();
