@@ -11,3 +11,12 @@ pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 mod shell;
+
+// A small free-list allocator (it coalesces freed blocks, so memory is reused)
+// instead of dlmalloc. The module runs on the page's single thread only.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+// SAFETY: wasm32-unknown-unknown without atomics runs on one thread, so the
+// allocator is never used concurrently.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
