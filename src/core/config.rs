@@ -190,11 +190,19 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl ConfigError {
+    /// The error as one line: `path: message` (`config: message` for the root).
+    pub fn text(&self) -> String {
+        let mut s = String::from(if self.path.is_empty() { "config" } else { &self.path });
+        s.push_str(": ");
+        s.push_str(&self.message);
+        s
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.path.is_empty() { "config" } else { &self.path })?;
-        f.write_str(": ")?;
-        f.write_str(&self.message)
+        f.write_str(&self.text())
     }
 }
 

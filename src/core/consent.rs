@@ -100,13 +100,25 @@ pub enum Invalid {
     Unanswered(String),
 }
 
+impl Invalid {
+    /// Why, for a console note.
+    pub fn text(&self) -> String {
+        match self {
+            Invalid::Expired => "it expired".into(),
+            Invalid::RevisionChanged => "the policy revision changed".into(),
+            Invalid::Unanswered(id) => {
+                let mut s = String::from("\"");
+                s.push_str(id);
+                s.push_str("\" was never answered");
+                s
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for Invalid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Invalid::Expired => f.write_str("it expired"),
-            Invalid::RevisionChanged => f.write_str("the policy revision changed"),
-            Invalid::Unanswered(id) => write!(f, "\"{id}\" was never answered"),
-        }
+        f.write_str(&self.text())
     }
 }
 
@@ -318,6 +330,12 @@ mod tests {
         svc.id = "vk-pixel".into();
         cfg.categories[2].services.push(svc);
         assert_eq!(check(&c, &cfg, c.given_at), Err(Invalid::Unanswered("vk-pixel".into())));
+    }
+
+    #[test]
+    fn invalid_texts() {
+        assert_eq!(Invalid::Unanswered("vk".into()).to_string(), "\"vk\" was never answered");
+        assert_eq!(Invalid::Expired.text(), "it expired");
     }
 
     #[test]

@@ -10,19 +10,17 @@ pub fn push_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut n = n.unsigned_abs();
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
+    let n = n.unsigned_abs();
+    let mut div = 1u64;
+    while n / div >= 10 {
+        div *= 10;
+    }
     loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        out.push((b'0' + (n / div % 10) as u8) as char);
+        if div == 1 {
             break;
         }
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
+        div /= 10;
     }
 }
 

@@ -4,7 +4,9 @@
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element, HtmlDocument, HtmlElement};
 
+use super::cat;
 use crate::core::config::CookieOptions;
+use crate::core::value::push_int;
 
 /// The page's document. Only called after `start` found one.
 pub fn document() -> Document {
@@ -47,15 +49,17 @@ pub fn read_cookie(name: &str) -> Option<String> {
     let all = html_document()?.cookie().ok()?;
     all.split(';').find_map(|pair| {
         let (k, v) = pair.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
+        (k == name).then(|| v.into())
     })
 }
 
-fn cookie_attrs(opts: &CookieOptions, max_age: i64) -> String {
-    let mut s = format!(
-        "{}; Max-Age={}; Path={}; SameSite=Lax",
-        opts.name, max_age, opts.path
-    );
+/// `name=value; Max-Age=...; Path=...; SameSite=Lax[; Domain=...][; Secure]`.
+fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
+    let mut s = cat(&[&opts.name, "=", value, "; Max-Age="]);
+    push_int(&mut s, max_age);
+    s.push_str("; Path=");
+    s.push_str(&opts.path);
+    s.push_str("; SameSite=Lax");
     if let Some(d) = &opts.domain {
         s.push_str("; Domain=");
         s.push_str(d);
@@ -72,17 +76,14 @@ fn cookie_attrs(opts: &CookieOptions, max_age: i64) -> String {
 /// Writes the consent cookie. Returns whether the browser kept it.
 pub fn write_cookie(opts: &CookieOptions, value: &str, max_age: i64) -> bool {
     let Some(doc) = html_document() else { return false };
-    let attrs = cookie_attrs(opts, max_age);
-    // "name; Max-Age..." -> "name=value; Max-Age..."
-    let line = attrs.replacen(';', &format!("={value};"), 1);
-    let _ = doc.set_cookie(&line);
+    let _ = doc.set_cookie(&cookie_line(opts, value, max_age));
     read_cookie(&opts.name).as_deref() == Some(value)
 }
 
 /// Deletes the consent cookie (same name, path and domain, `Max-Age=0`).
 pub fn delete_cookie(opts: &CookieOptions) {
     if let Some(doc) = html_document() {
-        let _ = doc.set_cookie(&cookie_attrs(opts, 0).replacen(';', "=;", 1));
+        let _ = doc.set_cookie(&cookie_line(opts, "", 0));
     }
 }
 

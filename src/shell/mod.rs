@@ -10,7 +10,6 @@ mod dom;
 mod view;
 
 use std::cell::RefCell;
-use std::fmt;
 use std::rc::{Rc, Weak};
 
 use gloo_events::{EventListener, EventListenerOptions};
@@ -21,6 +20,7 @@ use crate::core::config::{self, ConfigError, Lang};
 use crate::core::consent::Choice;
 use crate::core::ids::uuid_v4;
 use crate::core::session::{Discarded, Effect, Hints, Session, View};
+use crate::core::value::Path;
 
 /// Everything that can go wrong at the JS boundary.
 #[derive(Debug)]
@@ -37,21 +37,30 @@ pub enum Error {
     Browser(String),
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Joins string pieces (instead of `format!`, which pulls in the formatting machinery).
+pub(crate) fn cat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
+impl Error {
+    fn message(self) -> String {
         match self {
-            Error::Config(e) => write!(f, "invalid config: {e}"),
-            Error::Argument(m) => f.write_str(m),
-            Error::AlreadyStarted => f.write_str("start() was already called on this page; use window.kelisim"),
-            Error::NoDocument => f.write_str("no document to show the banner in"),
-            Error::Browser(m) => write!(f, "browser refused: {m}"),
+            Error::Config(e) => cat(&["invalid config: ", &e.text()]),
+            Error::Argument(m) => m,
+            Error::AlreadyStarted => "start() was already called on this page; use window.kelisim".into(),
+            Error::NoDocument => "no document to show the banner in".into(),
+            Error::Browser(m) => cat(&["browser refused: ", &m]),
         }
     }
 }
 
 /// The one place a Rust error becomes a JS `Error`.
 fn into_js(e: Error) -> JsValue {
-    js_sys::Error::new(&format!("kelisim: {e}")).into()
+    js_sys::Error::new(&cat(&["kelisim: ", &e.message()])).into()
 }
 
 fn browser(e: JsValue) -> Error {
@@ -64,7 +73,7 @@ fn browser(e: JsValue) -> Error {
 }
 
 fn warn(msg: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(&format!("kelisim: {msg}")));
+    web_sys::console::warn_1(&JsValue::from_str(&cat(&["kelisim: ", msg])));
 }
 
 thread_local! {
@@ -108,7 +117,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     if STARTED.with(|s| s.get()) {
         return Err(Error::AlreadyStarted);
     }
-    let value = convert::to_value(config, "", 0)?;
+    let value = convert::to_value(config, &Path::Root, 0)?;
     let config = config::decode(&value).map_err(Error::Config)?;
     let window = web_sys::window().ok_or(Error::NoDocument)?;
     let document = window.document().ok_or(Error::NoDocument)?;
@@ -128,8 +137,12 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     };
     let (session, effects, discarded) = Session::start(config, &hints, dom::now());
     match discarded {
-        Some(Discarded::Unreadable(e)) => warn(&format!("ignored an unreadable consent cookie ({e}); asking again")),
-        Some(Discarded::Invalid(why)) => warn(&format!("the stored consent no longer holds ({why}); asking again")),
+        Some(Discarded::Unreadable(e)) => {
+            warn(&cat(&["ignored an unreadable consent cookie (", &e.text(), "); asking again"]))
+        }
+        Some(Discarded::Invalid(why)) => {
+            warn(&cat(&["the stored consent no longer holds (", &why.text(), "); asking again"]))
+        }
         None => {}
     }
 
@@ -260,7 +273,7 @@ fn on_key(weak: &Weak<RefCell<State>>, e: &Event) {
 fn decide(state: &Shared, choice: &Choice) -> Result<(), Error> {
     let (id, subject) = (fresh_uuid()?, fresh_uuid()?);
     let result = state.borrow_mut().session.decide(choice, dom::now(), id, subject);
-    let (effects, _kind) = result.map_err(|u| Error::Argument(format!("unknown category or service: \"{}\"", u.0)))?;
+    let (effects, _kind) = result.map_err(|u| Error::Argument(cat(&["unknown category or service: \"", &u.0, "\""])))?;
     state.borrow_mut().draft.clear();
     apply(state, effects);
     Ok(())
@@ -271,7 +284,7 @@ fn set_language(state: &Shared, lang: Lang) -> Result<(), Error> {
         .borrow_mut()
         .session
         .set_language(lang)
-        .ok_or_else(|| Error::Argument(format!("language \"{}\" is not offered by this site", lang.code())))?;
+        .ok_or_else(|| Error::Argument(cat(&["language \"", lang.code(), "\" is not offered by this site"])))?;
     apply(state, effects);
     Ok(())
 }
@@ -340,8 +353,8 @@ fn render(state: &Shared, v: View) {
         .filter(|a| root.contains(Some(a)));
     let focus_key = focused.as_ref().and_then(|a| {
         a.get_attribute("data-kelisim-lang")
-            .map(|l| format!("[data-kelisim-lang=\"{l}\"]"))
-            .or_else(|| a.get_attribute("data-kelisim-action").map(|x| format!("[data-kelisim-action=\"{x}\"]")))
+            .map(|l| cat(&["[data-kelisim-lang=\"", &l, "\"]"]))
+            .or_else(|| a.get_attribute("data-kelisim-action").map(|x| cat(&["[data-kelisim-action=\"", &x, "\"]"])))
     });
     let _ = root.set_attribute("lang", st.session.language().code());
     root.set_text_content(None);
@@ -385,7 +398,7 @@ fn restore_focus(root: &Element, key: Option<&str>, force: bool, fallback: &str)
 }
 
 fn lang_arg(lang: &str) -> Result<Lang, Error> {
-    Lang::from_code(lang).ok_or_else(|| Error::Argument(format!("language \"{lang}\" is not supported (kk, ru)")))
+    Lang::from_code(lang).ok_or_else(|| Error::Argument(cat(&["language \"", lang, "\" is not supported (kk, ru)"])))
 }
 
 #[wasm_bindgen]
