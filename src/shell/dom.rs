@@ -1,16 +1,56 @@
 //! Small DOM and browser helpers. Text always goes in with `textContent`,
 //! never as HTML.
 
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-use web_sys::{Document, Element, HtmlDocument, HtmlElement};
+use web_sys::{Document, Element, Event, EventTarget, HtmlDocument, HtmlElement};
 
 use super::cat;
+use super::js::Target;
 use crate::core::config::CookieOptions;
 use crate::core::value::push_int;
 
 /// The page's document. Only called after `start` found one.
 pub fn document() -> Document {
     web_sys::window().and_then(|w| w.document()).expect_throw("kelisim: no document")
+}
+
+/// Listener option: handled during the capture phase.
+pub const CAPTURE: u8 = 1;
+/// Listener option: removed after the first event.
+pub const ONCE: u8 = 2;
+/// Listener option: the handler never cancels the default action.
+pub const PASSIVE: u8 = 4;
+
+/// An event listener that is removed when dropped.
+pub struct Listener {
+    target: EventTarget,
+    kind: &'static str,
+    capture: bool,
+    callback: Closure<dyn FnMut(&Event)>,
+}
+
+/// Adds `callback` for `kind` events on `target` with the `CAPTURE`, `ONCE`
+/// and `PASSIVE` options in `flags` (all three always passed, as booleans).
+pub fn listen(target: &EventTarget, kind: &'static str, flags: u8, callback: Closure<dyn FnMut(&Event)>) -> Listener {
+    let options = js_sys::Object::new();
+    for (name, bit) in [("capture", CAPTURE), ("once", ONCE), ("passive", PASSIVE)] {
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(name), &JsValue::from_bool(flags & bit != 0));
+    }
+    target.unchecked_ref::<Target>().add_listener(kind, callback.as_ref(), &options);
+    Listener {
+        target: target.clone(),
+        kind,
+        capture: flags & CAPTURE != 0,
+        callback,
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let target = self.target.unchecked_ref::<Target>();
+        target.remove_listener(self.kind, self.callback.as_ref(), self.capture);
+    }
 }
 
 /// Creates `<tag>` with attributes and an optional text child.

@@ -1,18 +1,19 @@
 //! The browser shell: reads the browser, calls the core, carries out effects.
 //!
 //! Errors are typed ([`Error`]) and become `js_sys::Error` in one place,
-//! [`into_js`]. Every listener is a `gloo_events::EventListener` owned by
-//! [`State`], so dropping the state unregisters them; closures hold a `Weak`
-//! reference, so there is no reference cycle and nothing is leaked.
+//! [`into_js`]. Every listener is a [`dom::Listener`] owned by [`State`], so
+//! dropping the state unregisters them; closures hold a `Weak` reference, so
+//! there is no reference cycle and nothing is leaked.
 
 mod convert;
 mod dom;
+mod js;
 mod view;
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_events::{EventListener, EventListenerOptions};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlDialogElement, HtmlInputElement, KeyboardEvent};
 
@@ -88,7 +89,7 @@ struct State {
     draft: Vec<(String, bool)>,
     /// Whether localStorage works (checked once).
     storage_ok: bool,
-    _listeners: Vec<EventListener>,
+    _listeners: Vec<dom::Listener>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -148,26 +149,15 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
 
     // From here on the page is touched.
     let root = dom::el("div", &[("class", "kelisim"), ("data-kelisim-root", "")], None);
-    let mut listeners = Vec::new();
+    let mut link = None;
     if let Some(href) = css_href {
         let already = document.query_selector("link[data-kelisim-css]").ok().flatten().is_some();
         if !already {
-            let link = dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None);
+            let l = dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None);
             let _ = root.set_attribute("hidden", "");
-            // Reveal once styled, or if the stylesheet fails: unstyled beats invisible.
-            for event in ["load", "error"] {
-                let r = root.clone();
-                listeners.push(EventListener::once(&link, event, move |_| {
-                    let _ = r.remove_attribute("hidden");
-                }));
-            }
-            if let Some(head) = document.head() {
-                dom::add(&head, &link);
-            }
+            link = Some(l);
         }
     }
-    let _ = body.insert_before(&root, body.first_child().as_ref());
-    STARTED.with(|s| s.set(true));
 
     let state = Rc::new(RefCell::new(State {
         session,
@@ -176,34 +166,64 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
         storage_ok,
         _listeners: Vec::new(),
     }));
-    listeners.extend(listen(&state, &root, &document));
+    let mut listeners = Vec::new();
+    if let Some(link) = &link {
+        // Reveal once styled, or if the stylesheet fails: unstyled beats invisible.
+        for kind in ["load", "error"] {
+            listeners.push(dom::listen(link, kind, dom::ONCE | dom::PASSIVE, handler(&state, On::Styled)));
+        }
+        if let Some(head) = document.head() {
+            dom::add(&head, link);
+        }
+    }
+    let _ = body.insert_before(&root, body.first_child().as_ref());
+    STARTED.with(|s| s.set(true));
+
+    use dom::{listen, CAPTURE, PASSIVE};
+    listeners.push(listen(&root, "click", PASSIVE, handler(&state, On::Click)));
+    listeners.push(listen(&root, "change", PASSIVE, handler(&state, On::Change)));
+    // Not passive: Escape's default action (closing the dialog natively) is cancelled.
+    listeners.push(listen(&root, "keydown", 0, handler(&state, On::Key)));
+    // The dialog's own Escape handling ("cancel") closes it; route it through the core.
+    listeners.push(listen(&root, "cancel", CAPTURE | PASSIVE, handler(&state, On::Cancel)));
+    // A tab that comes back after the consent lapsed asks again.
+    listeners.push(listen(&document, "visibilitychange", PASSIVE, handler(&state, On::Visible)));
     state.borrow_mut()._listeners = listeners;
     apply(&state, effects);
     Ok(Kelisim { state })
 }
 
-fn listen(state: &Shared, root: &Element, document: &web_sys::Document) -> Vec<EventListener> {
-    let mut out = Vec::new();
+/// What an event listener is for.
+#[derive(Clone, Copy)]
+enum On {
+    /// The stylesheet loaded (or failed): show the container.
+    Styled,
+    Click,
+    Change,
+    Key,
+    Cancel,
+    Visible,
+}
+
+/// One closure type for every listener; it holds a `Weak` reference, so the
+/// listeners (owned by the state) do not keep the state alive.
+fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
     let weak = Rc::downgrade(state);
-    out.push(EventListener::new(root, "click", move |e| on_click(&weak, e)));
-    let weak = Rc::downgrade(state);
-    out.push(EventListener::new(root, "change", move |e| on_change(&weak, e)));
-    let weak = Rc::downgrade(state);
-    let capture = EventListenerOptions::enable_prevent_default();
-    out.push(EventListener::new_with_options(root, "keydown", capture, move |e| on_key(&weak, e)));
-    // The dialog's own Escape handling ("cancel") closes it; route it through the core.
-    let weak = Rc::downgrade(state);
-    let opts = EventListenerOptions::run_in_capture_phase();
-    out.push(EventListener::new_with_options(root, "cancel", opts, move |e| {
-        e.prevent_default();
-        with(&weak, |st| st.session.close_preferences());
-    }));
-    // A tab that comes back after the consent lapsed asks again.
-    let weak = Rc::downgrade(state);
-    out.push(EventListener::new(document, "visibilitychange", move |_| {
-        with(&weak, |st| st.session.tick(dom::now()));
-    }));
-    out
+    Closure::new(move |e: &Event| match on {
+        On::Styled => {
+            if let Some(state) = weak.upgrade() {
+                let _ = state.borrow().root.remove_attribute("hidden");
+            }
+        }
+        On::Click => on_click(&weak, e),
+        On::Change => on_change(&weak, e),
+        On::Key => on_key(&weak, e),
+        On::Cancel => {
+            e.prevent_default();
+            with(&weak, |st| st.session.close_preferences());
+        }
+        On::Visible => with(&weak, |st| st.session.tick(dom::now())),
+    })
 }
 
 /// Runs `f` on the state and carries out the effects it returns.
