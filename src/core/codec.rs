@@ -23,10 +23,12 @@
 //! Decoding never panics: anything malformed reads as [`DecodeError`], which the
 //! shell treats as "no consent".
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use super::config::Lang;
 use super::consent::{Consent, Method};
 use super::value::push_int;
-use std::fmt;
+use core::fmt;
 
 /// The format version this build writes.
 pub const VERSION: &str = "1";

@@ -4,8 +4,10 @@
 //! Every object rejects unknown fields, so a typo in a site's config is an error
 //! rather than a silent default.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use super::value::{push_int, Path, Value};
-use std::fmt;
+use core::fmt;
 
 /// A language the SDK speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -447,7 +449,8 @@ fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
     let p = Obj::new(v, &path, &["version", "revision", "url"])?;
     let version = p.req("version")?;
     let revision = match p.req("revision")? {
-        Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= i32::MAX as f64 => *n as u32,
+        // A whole number in range (`f64::fract` needs std).
+        Value::Num(n) if *n >= 0.0 && *n <= i32::MAX as f64 && *n == (*n as u32) as f64 => *n as u32,
         other => {
             let max = num(i32::MAX as usize);
             return fail(&p.at("revision"), &["expected a whole number from 0 to ", &max, ", got ", other.kind()]);

@@ -1,5 +1,7 @@
 //! A visitor's consent and the rules that decide whether it still holds.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use super::config::{Config, Lang};
 use super::time;
 
@@ -116,8 +118,8 @@ impl Invalid {
     }
 }
 
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.text())
     }
 }

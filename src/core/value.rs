@@ -5,6 +5,10 @@
 //! tree tiny is deliberate: it avoids compiling a JSON parser or serde's generic
 //! machinery into the wasm module.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
+
 /// Appends `n` in decimal (no formatting machinery, so it stays small in wasm).
 pub fn push_int(out: &mut String, n: i64) {
     if n < 0 {

@@ -1,5 +1,7 @@
 //! Conversions between JS values and core types.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -1,6 +1,7 @@
 //! Small DOM and browser helpers. Text always goes in with `textContent`,
 //! never as HTML.
 
+use alloc::string::String;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element, Event, EventTarget, HtmlDocument, HtmlElement};

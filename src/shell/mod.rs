@@ -10,8 +10,11 @@ mod dom;
 mod js;
 mod view;
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
@@ -77,9 +80,8 @@ fn warn(msg: &str) {
     web_sys::console::warn_1(&JsValue::from_str(&cat(&["kelisim: ", msg])));
 }
 
-thread_local! {
-    static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
+/// Whether `start()` ran on this page (the module has one thread).
+static STARTED: AtomicBool = AtomicBool::new(false);
 
 struct State {
     session: Session,
@@ -115,7 +117,7 @@ pub fn start(config: JsValue, css_href: Option<String>) -> Result<Kelisim, JsVal
 }
 
 fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Error> {
-    if STARTED.with(|s| s.get()) {
+    if STARTED.load(Ordering::Relaxed) {
         return Err(Error::AlreadyStarted);
     }
     let value = convert::to_value(config, &Path::Root, 0)?;
@@ -177,7 +179,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
         }
     }
     let _ = body.insert_before(&root, body.first_child().as_ref());
-    STARTED.with(|s| s.set(true));
+    STARTED.store(true, Ordering::Relaxed);
 
     use dom::{listen, CAPTURE, PASSIVE};
     listeners.push(listen(&root, "click", PASSIVE, handler(&state, On::Click)));

@@ -4,6 +4,8 @@
 //! with `textContent`. The stable `data-kelisim*` hooks are part of the public
 //! contract (README.md).
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement};
 
