@@ -23,9 +23,12 @@
 //! Decoding never panics: anything malformed reads as [`DecodeError`], which the
 //! shell treats as "no consent".
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use super::config::Lang;
 use super::consent::{Consent, Method};
-use std::fmt;
+use super::value::push_int;
+use core::fmt;
 
 /// The format version this build writes.
 pub const VERSION: &str = "1";
@@ -45,14 +48,26 @@ pub enum DecodeError {
     Checksum,
 }
 
+impl DecodeError {
+    /// What went wrong, for a console note.
+    pub fn text(&self) -> String {
+        match self {
+            DecodeError::Malformed => "malformed value".into(),
+            DecodeError::UnknownVersion => "unknown format version".into(),
+            DecodeError::BadField(name) => {
+                let mut s = String::from("bad field `");
+                s.push_str(name);
+                s.push('`');
+                s
+            }
+            DecodeError::Checksum => "checksum mismatch (altered or truncated)".into(),
+        }
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Malformed => f.write_str("malformed value"),
-            DecodeError::UnknownVersion => f.write_str("unknown format version"),
-            DecodeError::BadField(name) => write!(f, "bad field `{name}`"),
-            DecodeError::Checksum => f.write_str("checksum mismatch (altered or truncated)"),
-        }
+        f.write_str(&self.text())
     }
 }
 
@@ -74,15 +89,15 @@ fn push_list(out: &mut String, list: &[(String, bool)]) {
 /// Encodes a consent as a cookie value.
 pub fn encode(c: &Consent) -> String {
     let mut out = String::with_capacity(160);
-    for part in [
-        VERSION,
-        &c.id,
-        &c.subject,
-        &c.given_at.to_string(),
-        &c.revision.to_string(),
-        c.language.code(),
-        c.method.as_str(),
-    ] {
+    for part in [VERSION, &c.id, &c.subject] {
+        out.push_str(part);
+        out.push('.');
+    }
+    push_int(&mut out, c.given_at);
+    out.push('.');
+    push_int(&mut out, c.revision as i64);
+    out.push('.');
+    for part in [c.language.code(), c.method.as_str()] {
         out.push_str(part);
         out.push('.');
     }
@@ -114,8 +129,12 @@ fn is_id(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-fn digits(s: &str, max: usize) -> bool {
-    !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+/// The value of 1 to `max` decimal digits (`max` at most 18, so it cannot overflow).
+fn digits(s: &str, max: usize) -> Option<i64> {
+    if s.is_empty() || s.len() > max {
+        return None;
+    }
+    s.bytes().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + (b - b'0') as i64))
 }
 
 fn list(s: &str, name: &'static str) -> Result<Vec<(String, bool)>, DecodeError> {
@@ -144,40 +163,43 @@ pub fn decode(value: &str) -> Result<Consent, DecodeError> {
         return Err(DecodeError::Malformed);
     }
     let (body, check) = value.rsplit_once('.').ok_or(DecodeError::Malformed)?;
-    let f: Vec<&str> = body.split('.').collect();
-    if f[0] != VERSION {
+    let mut parts = body.split('.');
+    if parts.next() != Some(VERSION) {
         return Err(DecodeError::UnknownVersion);
     }
-    if f.len() != 9 {
+    let mut f = [""; 8];
+    for slot in &mut f {
+        *slot = parts.next().ok_or(DecodeError::Malformed)?;
+    }
+    if parts.next().is_some() {
         return Err(DecodeError::Malformed);
     }
+    let [id, subject, given_at, revision, language, method, categories, services] = f;
     let lower_hex = check.len() == 8 && check.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    let want = u32::from_str_radix(check, 16).ok().filter(|_| lower_hex);
-    if want != Some(fnv1a(body.as_bytes())) {
+    let want = check.bytes().fold(0u32, |h, b| (h << 4) | (b as char).to_digit(16).unwrap_or(0));
+    if !lower_hex || want != fnv1a(body.as_bytes()) {
         return Err(DecodeError::Checksum);
     }
     let bad = DecodeError::BadField;
-    if !is_uuid(f[1]) {
+    if !is_uuid(id) {
         return Err(bad("id"));
     }
-    if !is_uuid(f[2]) {
+    if !is_uuid(subject) {
         return Err(bad("subject"));
     }
-    if !digits(f[3], 15) {
-        return Err(bad("givenAt"));
-    }
-    if !digits(f[4], 10) {
-        return Err(bad("revision"));
-    }
+    let given_at = digits(given_at, 15).ok_or(bad("givenAt"))?;
+    let revision = digits(revision, 10)
+        .and_then(|r| u32::try_from(r).ok())
+        .ok_or(bad("revision"))?;
     Ok(Consent {
-        id: f[1].into(),
-        subject: f[2].into(),
-        given_at: f[3].parse().map_err(|_| bad("givenAt"))?,
-        revision: f[4].parse().map_err(|_| bad("revision"))?,
-        language: Lang::from_code(f[5]).ok_or(bad("language"))?,
-        method: Method::parse(f[6]).ok_or(bad("method"))?,
-        categories: list(f[7], "categories")?,
-        services: list(f[8], "services")?,
+        id: id.into(),
+        subject: subject.into(),
+        given_at,
+        revision,
+        language: Lang::from_code(language).ok_or(bad("language"))?,
+        method: Method::parse(method).ok_or(bad("method"))?,
+        categories: list(categories, "categories")?,
+        services: list(services, "services")?,
     })
 }
 
@@ -237,6 +259,13 @@ mod tests {
         assert_eq!(decode(""), Err(DecodeError::Malformed));
         assert_eq!(decode("garbage"), Err(DecodeError::Malformed));
         assert_eq!(decode("7.x"), Err(DecodeError::UnknownVersion));
+    }
+
+    #[test]
+    fn error_texts() {
+        assert_eq!(DecodeError::BadField("givenAt").to_string(), "bad field `givenAt`");
+        assert_eq!(DecodeError::Checksum.to_string(), "checksum mismatch (altered or truncated)");
+        assert_eq!(DecodeError::Malformed.text(), "malformed value");
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! Every object rejects unknown fields, so a typo in a site's config is an error
 //! rather than a silent default.
 
-use super::value::Value;
-use std::fmt;
+use alloc::string::String;
+use alloc::vec::Vec;
+use super::value::{push_int, Path, Value};
+use core::fmt;
 
 /// A language the SDK speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,328 +192,393 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl ConfigError {
+    /// The error as one line: `path: message` (`config: message` for the root).
+    pub fn text(&self) -> String {
+        let mut s = String::from(if self.path.is_empty() { "config" } else { &self.path });
+        s.push_str(": ");
+        s.push_str(&self.message);
+        s
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "config: {}", self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
+        f.write_str(&self.text())
     }
 }
 
 type R<T> = Result<T, ConfigError>;
 
-fn err<T>(path: &str, message: impl Into<String>) -> R<T> {
-    Err(ConfigError {
-        path: path.into(),
-        message: message.into(),
-    })
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.into()
-    } else {
-        format!("{path}.{key}")
+/// The error for `path`, with the message made of `parts`. Kept out of line so
+/// the success path carries no string building.
+#[cold]
+#[inline(never)]
+fn error(path: &Path, parts: &[&str]) -> ConfigError {
+    let mut message = String::new();
+    for part in parts {
+        message.push_str(part);
+    }
+    ConfigError {
+        path: path.render(),
+        message,
     }
 }
 
-/// An object whose keys must all be in `allowed`.
-struct Obj<'a> {
-    pairs: &'a [(String, Value)],
-    path: &'a str,
+fn fail<T>(path: &Path, parts: &[&str]) -> R<T> {
+    Err(error(path, parts))
 }
 
-impl<'a> Obj<'a> {
-    fn new(v: &'a Value, path: &'a str, allowed: &[&str]) -> R<Obj<'a>> {
+#[cold]
+#[inline(never)]
+fn num(n: usize) -> String {
+    let mut s = String::new();
+    push_int(&mut s, n as i64);
+    s
+}
+
+/// `expected <what>, got <kind of v>`.
+#[cold]
+#[inline(never)]
+fn expected_error(path: &Path, what: &str, v: &Value) -> ConfigError {
+    error(path, &["expected ", what, ", got ", v.kind()])
+}
+
+fn expected<T>(path: &Path, what: &str, v: &Value) -> R<T> {
+    Err(expected_error(path, what, v))
+}
+
+/// An object whose keys must all be in `allowed`.
+struct Obj<'v, 'p> {
+    pairs: &'v [(String, Value)],
+    path: &'p Path<'p>,
+}
+
+impl<'v, 'p> Obj<'v, 'p> {
+    fn new(v: &'v Value, path: &'p Path<'p>, allowed: &[&str]) -> R<Obj<'v, 'p>> {
         let Value::Obj(pairs) = v else {
-            return err(path, format!("expected an object, got {}", v.kind()));
+            return expected(path, "an object", v);
         };
         for (k, _) in pairs {
             if !allowed.contains(&k.as_str()) {
-                return err(
-                    &join(path, k),
-                    format!("unknown field (expected one of: {})", allowed.join(", ")),
-                );
+                return Err(unknown_field(&Path::Key(path, k), allowed));
             }
         }
         Ok(Obj { pairs, path })
     }
 
     /// A present, non-null field.
-    fn opt(&self, key: &str) -> Option<(&'a Value, String)> {
+    fn opt(&self, key: &str) -> Option<&'v Value> {
         self.pairs
             .iter()
-            .find(|(k, v)| k == key && *v != Value::Null)
-            .map(|(_, v)| (v, join(self.path, key)))
+            .find(|(k, v)| k == key && !v.is_null())
+            .map(|(_, v)| v)
     }
 
-    fn req(&self, key: &str) -> R<(&'a Value, String)> {
+    fn req(&self, key: &str) -> R<&'v Value> {
         match self.opt(key) {
-            Some(found) => Ok(found),
-            None => err(&join(self.path, key), "missing"),
+            Some(v) => Ok(v),
+            None => fail(&Path::Key(self.path, key), &["missing"]),
         }
+    }
+
+    /// The path of a field of this object.
+    fn at<'k>(&'k self, key: &'k str) -> Path<'k> {
+        Path::Key(self.path, key)
     }
 }
 
-fn string(v: &Value, path: &str) -> R<String> {
+#[cold]
+#[inline(never)]
+fn unknown_field(path: &Path, allowed: &[&str]) -> ConfigError {
+    let mut list = String::new();
+    for (i, a) in allowed.iter().enumerate() {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        list.push_str(a);
+    }
+    error(path, &["unknown field (expected one of: ", &list, ")"])
+}
+
+fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     match v {
-        Value::Str(s) if s.trim().is_empty() => err(path, "must not be empty"),
-        Value::Str(s) => Ok(s.clone()),
-        other => err(path, format!("expected a string, got {}", other.kind())),
+        Value::Str(s) if s.trim().is_empty() => fail(path, &["must not be empty"]),
+        Value::Str(s) => Ok(s),
+        other => expected(path, "a string", other),
     }
 }
 
 fn opt_string(o: &Obj, key: &str) -> R<Option<String>> {
-    o.opt(key).map(|(v, p)| string(v, &p)).transpose()
-}
-
-fn boolean(v: &Value, path: &str) -> R<bool> {
-    match v {
-        Value::Bool(b) => Ok(*b),
-        other => err(path, format!("expected true or false, got {}", other.kind())),
+    match o.opt(key) {
+        Some(v) => Ok(Some(string(v, &o.at(key))?.into())),
+        None => Ok(None),
     }
 }
 
-fn l10n(v: &Value, path: &str, langs: &[Lang]) -> R<L10n> {
+fn l10n(v: &Value, path: &Path, langs: &[Lang]) -> R<L10n> {
     let o = Obj::new(v, path, &["kk", "ru"])?;
     let mut out = L10n::default();
     for lang in Lang::ALL {
-        let field = match lang {
-            Lang::Kk => &mut out.kk,
-            Lang::Ru => &mut out.ru,
-        };
-        if langs.contains(&lang) {
-            let (v, p) = o.req(lang.code())?;
-            *field = string(v, &p)?;
-        } else if let Some((v, p)) = o.opt(lang.code()) {
-            *field = string(v, &p)?;
+        let code = lang.code();
+        let found = if langs.contains(&lang) { Some(o.req(code)?) } else { o.opt(code) };
+        if let Some(v) = found {
+            let s = string(v, &o.at(code))?.into();
+            match lang {
+                Lang::Kk => out.kk = s,
+                Lang::Ru => out.ru = s,
+            }
         }
     }
     Ok(out)
 }
 
-fn id(v: &Value, path: &str) -> R<String> {
+fn id<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     let s = string(v, path)?;
     let ok = s.len() <= MAX_ID_LEN
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok {
-        Ok(s)
-    } else {
-        err(
+    if !ok {
+        return fail(
             path,
-            format!("\"{s}\" is not a valid id (use a-z, 0-9, - and _, at most {MAX_ID_LEN} characters)"),
-        )
+            &["\"", s, "\" is not a valid id (use a-z, 0-9, - and _, at most ", &num(MAX_ID_LEN), " characters)"],
+        );
     }
+    Ok(s)
 }
 
 fn cookie_names(o: &Obj) -> R<Vec<String>> {
-    let Some((v, path)) = o.opt("cookies") else {
+    let Some(v) = o.opt("cookies") else {
         return Ok(Vec::new());
     };
+    let path = o.at("cookies");
     let Value::Arr(items) = v else {
-        return err(&path, format!("expected an array of cookie names, got {}", v.kind()));
+        return expected(&path, "an array of cookie names", v);
     };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let p = format!("{path}[{i}]");
-            let s = string(v, &p)?;
-            if s.bytes().any(|b| b <= b' ' || b";,=\"\\".contains(&b)) {
-                return err(&p, "not a valid cookie name or pattern");
-            }
-            Ok(s)
-        })
-        .collect()
+    let mut out = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let p = Path::Index(&path, i);
+        let s = string(v, &p)?;
+        if s.bytes().any(|b| b <= b' ' || b";,=\"\\".contains(&b)) {
+            return fail(&p, &["not a valid cookie name or pattern"]);
+        }
+        out.push(s.into());
+    }
+    Ok(out)
 }
 
-fn array<'a>(v: &'a Value, path: &str) -> R<&'a [Value]> {
+fn array<'v>(v: &'v Value, path: &Path) -> R<&'v [Value]> {
     match v {
         Value::Arr(items) => Ok(items),
-        other => err(path, format!("expected an array, got {}", other.kind())),
+        other => expected(path, "an array", other),
     }
 }
 
-fn attr_value(v: &Value, path: &str) -> R<String> {
+fn attr_value(v: &Value, path: &Path) -> R<String> {
     let s = string(v, path)?;
     if s.bytes().any(|b| b < b' ' || b";,".contains(&b) || b == 0x7f) {
-        return err(path, "must not contain control characters, ';' or ','");
+        return fail(path, &["must not contain control characters, ';' or ','"]);
     }
-    Ok(s)
+    Ok(s.into())
+}
+
+/// The `id`, `title` and `description` every category and service has: the
+/// id is checked here, the texts later (in the order errors were always reported).
+fn head<'v>(o: &Obj<'v, '_>, seen: &mut Vec<&'v str>) -> R<(String, &'v Value, &'v Value)> {
+    let ipath = o.at("id");
+    let id = id(o.req("id")?, &ipath)?;
+    if seen.contains(&id) {
+        return fail(
+            &ipath,
+            &["\"", id, "\" is used twice (ids are unique across categories and services)"],
+        );
+    }
+    seen.push(id);
+    Ok((id.into(), o.req("title")?, o.req("description")?))
+}
+
+fn languages(root: &Obj) -> R<Vec<Lang>> {
+    let Some(v) = root.opt("languages") else {
+        return Ok(Lang::ALL.to_vec());
+    };
+    let path = root.at("languages");
+    let mut out = Vec::new();
+    for (i, item) in array(v, &path)?.iter().enumerate() {
+        let p = Path::Index(&path, i);
+        let code = string(item, &p)?;
+        let Some(lang) = Lang::from_code(code) else {
+            return fail(&p, &["\"", code, "\" is not a supported language (kk, ru)"]);
+        };
+        if out.contains(&lang) {
+            return fail(&p, &["\"", code, "\" is listed twice"]);
+        }
+        out.push(lang);
+    }
+    if out.is_empty() {
+        return fail(&path, &["must list at least one language"]);
+    }
+    Ok(out)
+}
+
+fn controller(root: &Obj, langs: &[Lang]) -> R<Controller> {
+    let v = root.req("controller")?;
+    let path = root.at("controller");
+    let c = Obj::new(v, &path, &["name", "bin", "address", "email", "phone", "url"])?;
+    let name = c.req("name")?;
+    let bpath = c.at("bin");
+    let bin = string(c.req("bin")?, &bpath)?;
+    if bin.len() != 12 || !bin.bytes().all(|b| b.is_ascii_digit()) {
+        return fail(&bpath, &["a BIN is exactly 12 digits"]);
+    }
+    Ok(Controller {
+        name: l10n(name, &c.at("name"), langs)?,
+        bin: bin.into(),
+        address: match c.opt("address") {
+            Some(v) => Some(l10n(v, &c.at("address"), langs)?),
+            None => None,
+        },
+        email: opt_string(&c, "email")?,
+        phone: opt_string(&c, "phone")?,
+        url: opt_string(&c, "url")?,
+    })
+}
+
+fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
+    let v = root.req("policy")?;
+    let path = root.at("policy");
+    let p = Obj::new(v, &path, &["version", "revision", "url"])?;
+    let version = p.req("version")?;
+    let revision = match p.req("revision")? {
+        // A whole number in range (`f64::fract` needs std).
+        Value::Num(n) if *n >= 0.0 && *n <= i32::MAX as f64 && *n == (*n as u32) as f64 => *n as u32,
+        other => {
+            let max = num(i32::MAX as usize);
+            return fail(&p.at("revision"), &["expected a whole number from 0 to ", &max, ", got ", other.kind()]);
+        }
+    };
+    let url = p.req("url")?;
+    Ok(Policy {
+        version: string(version, &p.at("version"))?.into(),
+        revision,
+        url: l10n(url, &p.at("url"), langs)?,
+    })
+}
+
+fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
+    let v = root.req("categories")?;
+    let path = root.at("categories");
+    let items = array(v, &path)?;
+    if items.is_empty() {
+        return fail(&path, &["must list at least one category"]);
+    }
+    if items.len() > MAX_CATEGORIES {
+        return fail(&path, &["at most ", &num(MAX_CATEGORIES), " categories"]);
+    }
+    let mut seen = Vec::new();
+    let mut categories = Vec::with_capacity(items.len());
+    let mut service_count = 0;
+    for (i, item) in items.iter().enumerate() {
+        let cpath = Path::Index(&path, i);
+        let o = Obj::new(
+            item,
+            &cpath,
+            &["id", "required", "title", "description", "cookies", "services"],
+        )?;
+        let (cid, title, description) = head(&o, &mut seen)?;
+        let mut services = Vec::new();
+        if let Some(sv) = o.opt("services") {
+            let spath = o.at("services");
+            for (j, s) in array(sv, &spath)?.iter().enumerate() {
+                let sp = Path::Index(&spath, j);
+                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies"])?;
+                let (sid, title, description) = head(&so, &mut seen)?;
+                service_count += 1;
+                if service_count > MAX_SERVICES {
+                    return fail(&sp, &["at most ", &num(MAX_SERVICES), " services in all"]);
+                }
+                services.push(Service {
+                    id: sid,
+                    title: l10n(title, &so.at("title"), langs)?,
+                    description: l10n(description, &so.at("description"), langs)?,
+                    cookies: cookie_names(&so)?,
+                });
+            }
+        }
+        let required = match o.opt("required") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return expected(&o.at("required"), "true or false", other),
+        };
+        categories.push(Category {
+            id: cid,
+            required,
+            title: l10n(title, &o.at("title"), langs)?,
+            description: l10n(description, &o.at("description"), langs)?,
+            cookies: cookie_names(&o)?,
+            services,
+        });
+    }
+    Ok(categories)
+}
+
+fn cookie(root: &Obj) -> R<CookieOptions> {
+    let mut cookie = CookieOptions {
+        name: "kelisim".into(),
+        domain: None,
+        path: "/".into(),
+    };
+    let Some(v) = root.opt("cookie") else {
+        return Ok(cookie);
+    };
+    let path = root.at("cookie");
+    let o = Obj::new(v, &path, &["name", "domain", "path"])?;
+    if let Some(v) = o.opt("name") {
+        let p = o.at("name");
+        let name = string(v, &p)?;
+        if name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return fail(&p, &["use letters, digits, - and _ (at most 64)"]);
+        }
+        cookie.name = name.into();
+    }
+    if let Some(v) = o.opt("domain") {
+        cookie.domain = Some(attr_value(v, &o.at("domain"))?);
+    }
+    if let Some(v) = o.opt("path") {
+        let p = o.at("path");
+        let value = attr_value(v, &p)?;
+        if !value.starts_with('/') {
+            return fail(&p, &["must start with /"]);
+        }
+        cookie.path = value;
+    }
+    Ok(cookie)
 }
 
 /// Decodes and validates a config.
 pub fn decode(v: &Value) -> R<Config> {
     let root = Obj::new(
         v,
-        "",
+        &Path::Root,
         &["controller", "policy", "languages", "defaultLanguage", "categories", "cookie"],
     )?;
-
-    let languages = match root.opt("languages") {
-        None => Lang::ALL.to_vec(),
-        Some((v, path)) => {
-            let mut out = Vec::new();
-            for (i, item) in array(v, &path)?.iter().enumerate() {
-                let p = format!("{path}[{i}]");
-                let code = string(item, &p)?;
-                let Some(lang) = Lang::from_code(&code) else {
-                    return err(&p, format!("\"{code}\" is not a supported language (kk, ru)"));
-                };
-                if out.contains(&lang) {
-                    return err(&p, format!("\"{code}\" is listed twice"));
-                }
-                out.push(lang);
-            }
-            if out.is_empty() {
-                return err(&path, "must list at least one language");
-            }
-            out
-        }
-    };
+    let languages = languages(&root)?;
     let default_language = match root.opt("defaultLanguage") {
         None if languages.contains(&Lang::Kk) => Lang::Kk,
-        None => languages[0],
-        Some((v, path)) => {
+        None => Lang::Ru,
+        Some(v) => {
+            let path = root.at("defaultLanguage");
             let code = string(v, &path)?;
-            match Lang::from_code(&code) {
+            match Lang::from_code(code) {
                 Some(l) if languages.contains(&l) => l,
-                _ => return err(&path, format!("\"{code}\" is not one of the configured languages")),
+                _ => return fail(&path, &["\"", code, "\" is not one of the configured languages"]),
             }
         }
     };
     let langs = &languages[..];
-
-    let (cv, cpath) = root.req("controller")?;
-    let c = Obj::new(cv, &cpath, &["name", "bin", "address", "email", "phone", "url"])?;
-    let (nv, npath) = c.req("name")?;
-    let (bv, bpath) = c.req("bin")?;
-    let bin = string(bv, &bpath)?;
-    if bin.len() != 12 || !bin.bytes().all(|b| b.is_ascii_digit()) {
-        return err(&bpath, "a BIN is exactly 12 digits");
-    }
-    let controller = Controller {
-        name: l10n(nv, &npath, langs)?,
-        bin,
-        address: c.opt("address").map(|(v, p)| l10n(v, &p, langs)).transpose()?,
-        email: opt_string(&c, "email")?,
-        phone: opt_string(&c, "phone")?,
-        url: opt_string(&c, "url")?,
-    };
-
-    let (pv, ppath) = root.req("policy")?;
-    let p = Obj::new(pv, &ppath, &["version", "revision", "url"])?;
-    let (vv, vpath) = p.req("version")?;
-    let (rv, rpath) = p.req("revision")?;
-    let revision = match rv {
-        Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= i32::MAX as f64 => *n as u32,
-        other => {
-            return err(
-                &rpath,
-                format!("expected a whole number from 0 to {}, got {}", i32::MAX, other.kind()),
-            )
-        }
-    };
-    let (uv, upath) = p.req("url")?;
-    let policy = Policy {
-        version: string(vv, &vpath)?,
-        revision,
-        url: l10n(uv, &upath, langs)?,
-    };
-
-    let (catv, catpath) = root.req("categories")?;
-    let items = array(catv, &catpath)?;
-    if items.is_empty() {
-        return err(&catpath, "must list at least one category");
-    }
-    if items.len() > MAX_CATEGORIES {
-        return err(&catpath, format!("at most {MAX_CATEGORIES} categories"));
-    }
-    let mut seen: Vec<String> = Vec::new();
-    let mut check_unique = |id: &str, path: &str| -> R<()> {
-        if seen.iter().any(|s| s == id) {
-            return err(path, format!("\"{id}\" is used twice (ids are unique across categories and services)"));
-        }
-        seen.push(id.into());
-        Ok(())
-    };
-    let mut categories = Vec::with_capacity(items.len());
-    let mut service_count = 0;
-    for (i, item) in items.iter().enumerate() {
-        let path = format!("{catpath}[{i}]");
-        let o = Obj::new(
-            item,
-            &path,
-            &["id", "required", "title", "description", "cookies", "services"],
-        )?;
-        let (iv, ipath) = o.req("id")?;
-        let cid = id(iv, &ipath)?;
-        check_unique(&cid, &ipath)?;
-        let (tv, tpath) = o.req("title")?;
-        let (dv, dpath) = o.req("description")?;
-        let mut services = Vec::new();
-        if let Some((sv, spath)) = o.opt("services") {
-            for (j, s) in array(sv, &spath)?.iter().enumerate() {
-                let sp = format!("{spath}[{j}]");
-                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies"])?;
-                let (iv, ipath) = so.req("id")?;
-                let sid = id(iv, &ipath)?;
-                check_unique(&sid, &ipath)?;
-                let (tv, tpath) = so.req("title")?;
-                let (dv, dpath) = so.req("description")?;
-                service_count += 1;
-                if service_count > MAX_SERVICES {
-                    return err(&sp, format!("at most {MAX_SERVICES} services in all"));
-                }
-                services.push(Service {
-                    id: sid,
-                    title: l10n(tv, &tpath, langs)?,
-                    description: l10n(dv, &dpath, langs)?,
-                    cookies: cookie_names(&so)?,
-                });
-            }
-        }
-        categories.push(Category {
-            id: cid,
-            required: o.opt("required").map(|(v, p)| boolean(v, &p)).transpose()?.unwrap_or(false),
-            title: l10n(tv, &tpath, langs)?,
-            description: l10n(dv, &dpath, langs)?,
-            cookies: cookie_names(&o)?,
-            services,
-        });
-    }
-
-    let mut cookie = CookieOptions {
-        name: "kelisim".into(),
-        domain: None,
-        path: "/".into(),
-    };
-    if let Some((v, path)) = root.opt("cookie") {
-        let o = Obj::new(v, &path, &["name", "domain", "path"])?;
-        if let Some((v, p)) = o.opt("name") {
-            let name = string(v, &p)?;
-            if name.len() > 64
-                || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            {
-                return err(&p, "use letters, digits, - and _ (at most 64)");
-            }
-            cookie.name = name;
-        }
-        if let Some((v, p)) = o.opt("domain") {
-            cookie.domain = Some(attr_value(v, &p)?);
-        }
-        if let Some((v, p)) = o.opt("path") {
-            let path = attr_value(v, &p)?;
-            if !path.starts_with('/') {
-                return err(&p, "must start with /");
-            }
-            cookie.path = path;
-        }
-    }
-
+    let controller = controller(&root, langs)?;
+    let policy = policy(&root, langs)?;
+    let categories = categories(&root, langs)?;
+    let cookie = cookie(&root)?;
     Ok(Config {
         controller,
         policy,
@@ -654,6 +721,51 @@ pub(crate) mod tests {
             assert!(e.starts_with(expected), "{path:?}: got {e:?}, want {expected:?}");
         }
         assert_eq!(error_of(&Value::Arr(vec![])), "config: expected an object, got an array");
+    }
+
+    #[test]
+    fn messages_with_numbers_and_lists_are_exact() {
+        let cases: Vec<(Vec<&str>, Value, &str)> = vec![
+            (
+                vec!["policy", "revision"],
+                Value::Num(-1.0),
+                "policy.revision: expected a whole number from 0 to 2147483647, got a number",
+            ),
+            (
+                vec!["categories", "1", "id"],
+                Value::str("A"),
+                "categories[1].id: \"A\" is not a valid id (use a-z, 0-9, - and _, at most 32 characters)",
+            ),
+            (
+                vec!["categories", "0", "cookies"],
+                Value::Bool(true),
+                "categories[0].cookies: expected an array of cookie names, got a boolean",
+            ),
+            (
+                vec!["policy", "extra"],
+                Value::Null,
+                "policy.extra: unknown field (expected one of: version, revision, url)",
+            ),
+        ];
+        for (path, value, expected) in cases {
+            let mut v = sample();
+            set(&mut v, &path, Some(value));
+            assert_eq!(error_of(&v), expected);
+        }
+        let mut v = sample();
+        let many = Value::Arr((0..17).map(|_| Value::Null).collect());
+        set(&mut v, &["categories"], Some(many));
+        assert_eq!(error_of(&v), "categories: at most 16 categories");
+        let mut v = sample();
+        let svc = |i: usize| {
+            Value::obj([
+                ("id", Value::str(format!("s{i}"))),
+                ("title", t("a", "b")),
+                ("description", t("c", "d")),
+            ])
+        };
+        set(&mut v, &["categories", "1", "services"], Some(Value::Arr((0..65).map(svc).collect())));
+        assert_eq!(error_of(&v), "categories[1].services[64]: at most 64 services in all");
     }
 
     #[test]

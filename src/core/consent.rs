@@ -1,5 +1,7 @@
 //! A visitor's consent and the rules that decide whether it still holds.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use super::config::{Config, Lang};
 use super::time;
 
@@ -100,13 +102,25 @@ pub enum Invalid {
     Unanswered(String),
 }
 
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Invalid {
+    /// Why, for a console note.
+    pub fn text(&self) -> String {
         match self {
-            Invalid::Expired => f.write_str("it expired"),
-            Invalid::RevisionChanged => f.write_str("the policy revision changed"),
-            Invalid::Unanswered(id) => write!(f, "\"{id}\" was never answered"),
+            Invalid::Expired => "it expired".into(),
+            Invalid::RevisionChanged => "the policy revision changed".into(),
+            Invalid::Unanswered(id) => {
+                let mut s = String::from("\"");
+                s.push_str(id);
+                s.push_str("\" was never answered");
+                s
+            }
         }
+    }
+}
+
+impl core::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.text())
     }
 }
 
@@ -318,6 +332,12 @@ mod tests {
         svc.id = "vk-pixel".into();
         cfg.categories[2].services.push(svc);
         assert_eq!(check(&c, &cfg, c.given_at), Err(Invalid::Unanswered("vk-pixel".into())));
+    }
+
+    #[test]
+    fn invalid_texts() {
+        assert_eq!(Invalid::Unanswered("vk".into()).to_string(), "\"vk\" was never answered");
+        assert_eq!(Invalid::Expired.text(), "it expired");
     }
 
     #[test]

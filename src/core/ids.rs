@@ -1,6 +1,9 @@
 //! Identifiers. The shell supplies random bytes (from `crypto.getRandomValues`,
 //! which, unlike `crypto.randomUUID`, also exists outside secure contexts).
 
+use alloc::string::String;
+
+
 /// Formats 16 random bytes as a lowercase UUID version 4 (RFC 9562).
 pub fn uuid_v4(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;

@@ -3,6 +3,9 @@
 //! The shell feeds it what it reads from the browser (the cookie, the clock,
 //! language hints, fresh UUIDs) and carries out what it returns.
 
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 use super::codec::{self, DecodeError};
 use super::config::{Config, Lang};
 use super::consent::{self, Choice, Consent, Invalid, UnknownId};

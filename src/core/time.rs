@@ -5,6 +5,8 @@
 //! Everything here is pure: no clock is read. Negative times (before 1970) are
 //! handled with euclidean division.
 
+use alloc::string::String;
+
 /// Months a consent stays valid.
 pub const CONSENT_MONTHS: u32 = 13;
 

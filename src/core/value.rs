@@ -5,6 +5,74 @@
 //! tree tiny is deliberate: it avoids compiling a JSON parser or serde's generic
 //! machinery into the wasm module.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
+
+/// Appends `n` in decimal (no formatting machinery, so it stays small in wasm).
+pub fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let n = n.unsigned_abs();
+    let mut div = 1u64;
+    while n / div >= 10 {
+        div *= 10;
+    }
+    loop {
+        out.push((b'0' + (n / div % 10) as u8) as char);
+        if div == 1 {
+            break;
+        }
+        div /= 10;
+    }
+}
+
+/// Where a value sits in a tree (`categories[2].title.kk`), kept as a chain of
+/// borrowed segments on the stack and written out only when an error needs it.
+#[derive(Debug, Clone, Copy)]
+pub enum Path<'a> {
+    /// The root (written as nothing).
+    Root,
+    /// A named root such as `setConsent`.
+    Named(&'a str),
+    /// A key of an object.
+    Key(&'a Path<'a>, &'a str),
+    /// An index into an array.
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    /// Appends the path to `out`, which holds only the parent's path so far:
+    /// keys joined by `.` (none before the first), indexes as `[i]`.
+    fn write(&self, out: &mut String) {
+        match *self {
+            Path::Root => {}
+            Path::Named(name) => out.push_str(name),
+            Path::Key(parent, key) => {
+                parent.write(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Path::Index(parent, i) => {
+                parent.write(out);
+                out.push('[');
+                push_int(out, i as i64);
+                out.push(']');
+            }
+        }
+    }
+
+    /// The path as a string.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+}
+
 /// A JSON value. Object keys keep their source order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -48,8 +116,35 @@ impl Value {
         Value::Obj(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
     /// Builds a string value.
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(s.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_numbers_render_like_format() {
+        let root = Path::Root;
+        let cats = Path::Key(&root, "categories");
+        let item = Path::Index(&cats, 12);
+        let title = Path::Key(&item, "title");
+        assert_eq!(title.render(), "categories[12].title");
+        assert_eq!(Path::Index(&root, 0).render(), "[0]");
+        let named = Path::Named("setConsent");
+        assert_eq!(Path::Key(&named, "x").render(), "setConsent.x");
+        for n in [0i64, 7, 10, 2_147_483_647, -42, i64::MIN, i64::MAX] {
+            let mut s = String::new();
+            push_int(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
     }
 }

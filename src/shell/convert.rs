@@ -1,19 +1,21 @@
 //! Conversions between JS values and core types.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::Error;
+use super::{cat, Error};
 use crate::core::consent::{Choice, Consent};
 use crate::core::time;
-use crate::core::value::Value;
+use crate::core::value::{Path, Value};
 
 const MAX_DEPTH: usize = 12;
 
 /// Walks a JS value (already parsed by the browser) into a [`Value`].
-pub fn to_value(v: &JsValue, path: &str, depth: usize) -> Result<Value, Error> {
+pub fn to_value(v: &JsValue, path: &Path, depth: usize) -> Result<Value, Error> {
     if depth > MAX_DEPTH {
-        return Err(Error::Argument(format!("{path}: nested too deeply")));
+        return Err(Error::Argument(cat(&[&path.render(), ": nested too deeply"])));
     }
     if v.is_null() || v.is_undefined() {
         return Ok(Value::Null);
@@ -32,7 +34,7 @@ pub fn to_value(v: &JsValue, path: &str, depth: usize) -> Result<Value, Error> {
         return arr
             .iter()
             .enumerate()
-            .map(|(i, item)| to_value(&item, &format!("{path}[{i}]"), depth + 1))
+            .map(|(i, item)| to_value(&item, &Path::Index(path, i), depth + 1))
             .collect::<Result<_, _>>()
             .map(Value::Arr);
     }
@@ -42,13 +44,15 @@ pub fn to_value(v: &JsValue, path: &str, depth: usize) -> Result<Value, Error> {
         for entry in Object::entries(obj).iter() {
             let entry: Array = entry.unchecked_into();
             let key = entry.get(0).as_string().unwrap_or_default();
-            let p = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-            pairs.push((key, to_value(&entry.get(1), &p, depth + 1)?));
+            let value = to_value(&entry.get(1), &Path::Key(path, &key), depth + 1)?;
+            pairs.push((key, value));
         }
         return Ok(Value::Obj(pairs));
     }
     let what = if v.is_function() { "a function" } else { "an unsupported value" };
-    Err(Error::Argument(format!("{}: {what} is not allowed here", if path.is_empty() { "config" } else { path })))
+    let path = path.render();
+    let at = if path.is_empty() { "config" } else { &path };
+    Err(Error::Argument(cat(&[at, ": ", what, " is not allowed here"])))
 }
 
 fn set(o: &Object, k: &str, v: &JsValue) {
@@ -90,21 +94,21 @@ fn state_map(v: &Value, path: &str) -> Result<Vec<(String, bool)>, Error> {
             .iter()
             .map(|(k, v)| match v {
                 Value::Bool(b) => Ok((k.clone(), *b)),
-                other => Err(Error::Argument(format!("{path}.{k}: expected true or false, got {}", other.kind()))),
+                other => Err(Error::Argument(cat(&[path, ".", k, ": expected true or false, got ", other.kind()]))),
             })
             .collect(),
-        other => Err(Error::Argument(format!("{path}: expected an object, got {}", other.kind()))),
+        other => Err(Error::Argument(cat(&[path, ": expected an object, got ", other.kind()]))),
     }
 }
 
 /// `setConsent({categories, services})` argument.
 pub fn choice_from_js(v: &JsValue) -> Result<Choice, Error> {
-    let value = to_value(v, "setConsent", 0)?;
+    let value = to_value(v, &Path::Named("setConsent"), 0)?;
     let Value::Obj(pairs) = &value else {
         return Err(Error::Argument("setConsent: expected {categories, services}".into()));
     };
     if let Some((k, _)) = pairs.iter().find(|(k, _)| k != "categories" && k != "services") {
-        return Err(Error::Argument(format!("setConsent.{k}: unknown field (expected categories, services)")));
+        return Err(Error::Argument(cat(&["setConsent.", k, ": unknown field (expected categories, services)"])));
     }
     Ok(Choice::Custom {
         categories: state_map(value.get("categories").unwrap_or(&Value::Null), "categories")?,

@@ -1,14 +1,57 @@
 //! Small DOM and browser helpers. Text always goes in with `textContent`,
 //! never as HTML.
 
+use alloc::string::String;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-use web_sys::{Document, Element, HtmlDocument, HtmlElement};
+use web_sys::{Document, Element, Event, EventTarget, HtmlDocument, HtmlElement};
 
+use super::cat;
+use super::js::Target;
 use crate::core::config::CookieOptions;
+use crate::core::value::push_int;
 
 /// The page's document. Only called after `start` found one.
 pub fn document() -> Document {
     web_sys::window().and_then(|w| w.document()).expect_throw("kelisim: no document")
+}
+
+/// Listener option: handled during the capture phase.
+pub const CAPTURE: u8 = 1;
+/// Listener option: removed after the first event.
+pub const ONCE: u8 = 2;
+/// Listener option: the handler never cancels the default action.
+pub const PASSIVE: u8 = 4;
+
+/// An event listener that is removed when dropped.
+pub struct Listener {
+    target: EventTarget,
+    kind: &'static str,
+    capture: bool,
+    callback: Closure<dyn FnMut(&Event)>,
+}
+
+/// Adds `callback` for `kind` events on `target` with the `CAPTURE`, `ONCE`
+/// and `PASSIVE` options in `flags` (all three always passed, as booleans).
+pub fn listen(target: &EventTarget, kind: &'static str, flags: u8, callback: Closure<dyn FnMut(&Event)>) -> Listener {
+    let options = js_sys::Object::new();
+    for (name, bit) in [("capture", CAPTURE), ("once", ONCE), ("passive", PASSIVE)] {
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(name), &JsValue::from_bool(flags & bit != 0));
+    }
+    target.unchecked_ref::<Target>().add_listener(kind, callback.as_ref(), &options);
+    Listener {
+        target: target.clone(),
+        kind,
+        capture: flags & CAPTURE != 0,
+        callback,
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let target = self.target.unchecked_ref::<Target>();
+        target.remove_listener(self.kind, self.callback.as_ref(), self.capture);
+    }
 }
 
 /// Creates `<tag>` with attributes and an optional text child.
@@ -47,15 +90,17 @@ pub fn read_cookie(name: &str) -> Option<String> {
     let all = html_document()?.cookie().ok()?;
     all.split(';').find_map(|pair| {
         let (k, v) = pair.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
+        (k == name).then(|| v.into())
     })
 }
 
-fn cookie_attrs(opts: &CookieOptions, max_age: i64) -> String {
-    let mut s = format!(
-        "{}; Max-Age={}; Path={}; SameSite=Lax",
-        opts.name, max_age, opts.path
-    );
+/// `name=value; Max-Age=...; Path=...; SameSite=Lax[; Domain=...][; Secure]`.
+fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
+    let mut s = cat(&[&opts.name, "=", value, "; Max-Age="]);
+    push_int(&mut s, max_age);
+    s.push_str("; Path=");
+    s.push_str(&opts.path);
+    s.push_str("; SameSite=Lax");
     if let Some(d) = &opts.domain {
         s.push_str("; Domain=");
         s.push_str(d);
@@ -72,17 +117,14 @@ fn cookie_attrs(opts: &CookieOptions, max_age: i64) -> String {
 /// Writes the consent cookie. Returns whether the browser kept it.
 pub fn write_cookie(opts: &CookieOptions, value: &str, max_age: i64) -> bool {
     let Some(doc) = html_document() else { return false };
-    let attrs = cookie_attrs(opts, max_age);
-    // "name; Max-Age..." -> "name=value; Max-Age..."
-    let line = attrs.replacen(';', &format!("={value};"), 1);
-    let _ = doc.set_cookie(&line);
+    let _ = doc.set_cookie(&cookie_line(opts, value, max_age));
     read_cookie(&opts.name).as_deref() == Some(value)
 }
 
 /// Deletes the consent cookie (same name, path and domain, `Max-Age=0`).
 pub fn delete_cookie(opts: &CookieOptions) {
     if let Some(doc) = html_document() {
-        let _ = doc.set_cookie(&cookie_attrs(opts, 0).replacen(';', "=;", 1));
+        let _ = doc.set_cookie(&cookie_line(opts, "", 0));
     }
 }
 

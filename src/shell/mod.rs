@@ -1,19 +1,22 @@
 //! The browser shell: reads the browser, calls the core, carries out effects.
 //!
 //! Errors are typed ([`Error`]) and become `js_sys::Error` in one place,
-//! [`into_js`]. Every listener is a `gloo_events::EventListener` owned by
-//! [`State`], so dropping the state unregisters them; closures hold a `Weak`
-//! reference, so there is no reference cycle and nothing is leaked.
+//! [`into_js`]. Every listener is a [`dom::Listener`] owned by [`State`], so
+//! dropping the state unregisters them; closures hold a `Weak` reference, so
+//! there is no reference cycle and nothing is leaked.
 
 mod convert;
 mod dom;
+mod js;
 mod view;
 
-use std::cell::RefCell;
-use std::fmt;
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 
-use gloo_events::{EventListener, EventListenerOptions};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlDialogElement, HtmlInputElement, KeyboardEvent};
 
@@ -21,6 +24,7 @@ use crate::core::config::{self, ConfigError, Lang};
 use crate::core::consent::Choice;
 use crate::core::ids::uuid_v4;
 use crate::core::session::{Discarded, Effect, Hints, Session, View};
+use crate::core::value::Path;
 
 /// Everything that can go wrong at the JS boundary.
 #[derive(Debug)]
@@ -37,21 +41,30 @@ pub enum Error {
     Browser(String),
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Joins string pieces (instead of `format!`, which pulls in the formatting machinery).
+pub(crate) fn cat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
+impl Error {
+    fn message(self) -> String {
         match self {
-            Error::Config(e) => write!(f, "invalid config: {e}"),
-            Error::Argument(m) => f.write_str(m),
-            Error::AlreadyStarted => f.write_str("start() was already called on this page; use window.kelisim"),
-            Error::NoDocument => f.write_str("no document to show the banner in"),
-            Error::Browser(m) => write!(f, "browser refused: {m}"),
+            Error::Config(e) => cat(&["invalid config: ", &e.text()]),
+            Error::Argument(m) => m,
+            Error::AlreadyStarted => "start() was already called on this page; use window.kelisim".into(),
+            Error::NoDocument => "no document to show the banner in".into(),
+            Error::Browser(m) => cat(&["browser refused: ", &m]),
         }
     }
 }
 
 /// The one place a Rust error becomes a JS `Error`.
 fn into_js(e: Error) -> JsValue {
-    js_sys::Error::new(&format!("kelisim: {e}")).into()
+    js_sys::Error::new(&cat(&["kelisim: ", &e.message()])).into()
 }
 
 fn browser(e: JsValue) -> Error {
@@ -64,12 +77,11 @@ fn browser(e: JsValue) -> Error {
 }
 
 fn warn(msg: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(&format!("kelisim: {msg}")));
+    web_sys::console::warn_1(&JsValue::from_str(&cat(&["kelisim: ", msg])));
 }
 
-thread_local! {
-    static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
+/// Whether `start()` ran on this page (the module has one thread).
+static STARTED: AtomicBool = AtomicBool::new(false);
 
 struct State {
     session: Session,
@@ -79,7 +91,7 @@ struct State {
     draft: Vec<(String, bool)>,
     /// Whether localStorage works (checked once).
     storage_ok: bool,
-    _listeners: Vec<EventListener>,
+    _listeners: Vec<dom::Listener>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -105,10 +117,10 @@ pub fn start(config: JsValue, css_href: Option<String>) -> Result<Kelisim, JsVal
 }
 
 fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Error> {
-    if STARTED.with(|s| s.get()) {
+    if STARTED.load(Ordering::Relaxed) {
         return Err(Error::AlreadyStarted);
     }
-    let value = convert::to_value(config, "", 0)?;
+    let value = convert::to_value(config, &Path::Root, 0)?;
     let config = config::decode(&value).map_err(Error::Config)?;
     let window = web_sys::window().ok_or(Error::NoDocument)?;
     let document = window.document().ok_or(Error::NoDocument)?;
@@ -128,33 +140,26 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     };
     let (session, effects, discarded) = Session::start(config, &hints, dom::now());
     match discarded {
-        Some(Discarded::Unreadable(e)) => warn(&format!("ignored an unreadable consent cookie ({e}); asking again")),
-        Some(Discarded::Invalid(why)) => warn(&format!("the stored consent no longer holds ({why}); asking again")),
+        Some(Discarded::Unreadable(e)) => {
+            warn(&cat(&["ignored an unreadable consent cookie (", &e.text(), "); asking again"]))
+        }
+        Some(Discarded::Invalid(why)) => {
+            warn(&cat(&["the stored consent no longer holds (", &why.text(), "); asking again"]))
+        }
         None => {}
     }
 
     // From here on the page is touched.
     let root = dom::el("div", &[("class", "kelisim"), ("data-kelisim-root", "")], None);
-    let mut listeners = Vec::new();
+    let mut link = None;
     if let Some(href) = css_href {
         let already = document.query_selector("link[data-kelisim-css]").ok().flatten().is_some();
         if !already {
-            let link = dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None);
+            let l = dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None);
             let _ = root.set_attribute("hidden", "");
-            // Reveal once styled, or if the stylesheet fails: unstyled beats invisible.
-            for event in ["load", "error"] {
-                let r = root.clone();
-                listeners.push(EventListener::once(&link, event, move |_| {
-                    let _ = r.remove_attribute("hidden");
-                }));
-            }
-            if let Some(head) = document.head() {
-                dom::add(&head, &link);
-            }
+            link = Some(l);
         }
     }
-    let _ = body.insert_before(&root, body.first_child().as_ref());
-    STARTED.with(|s| s.set(true));
 
     let state = Rc::new(RefCell::new(State {
         session,
@@ -163,34 +168,64 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
         storage_ok,
         _listeners: Vec::new(),
     }));
-    listeners.extend(listen(&state, &root, &document));
+    let mut listeners = Vec::new();
+    if let Some(link) = &link {
+        // Reveal once styled, or if the stylesheet fails: unstyled beats invisible.
+        for kind in ["load", "error"] {
+            listeners.push(dom::listen(link, kind, dom::ONCE | dom::PASSIVE, handler(&state, On::Styled)));
+        }
+        if let Some(head) = document.head() {
+            dom::add(&head, link);
+        }
+    }
+    let _ = body.insert_before(&root, body.first_child().as_ref());
+    STARTED.store(true, Ordering::Relaxed);
+
+    use dom::{listen, CAPTURE, PASSIVE};
+    listeners.push(listen(&root, "click", PASSIVE, handler(&state, On::Click)));
+    listeners.push(listen(&root, "change", PASSIVE, handler(&state, On::Change)));
+    // Not passive: Escape's default action (closing the dialog natively) is cancelled.
+    listeners.push(listen(&root, "keydown", 0, handler(&state, On::Key)));
+    // The dialog's own Escape handling ("cancel") closes it; route it through the core.
+    listeners.push(listen(&root, "cancel", CAPTURE | PASSIVE, handler(&state, On::Cancel)));
+    // A tab that comes back after the consent lapsed asks again.
+    listeners.push(listen(&document, "visibilitychange", PASSIVE, handler(&state, On::Visible)));
     state.borrow_mut()._listeners = listeners;
     apply(&state, effects);
     Ok(Kelisim { state })
 }
 
-fn listen(state: &Shared, root: &Element, document: &web_sys::Document) -> Vec<EventListener> {
-    let mut out = Vec::new();
+/// What an event listener is for.
+#[derive(Clone, Copy)]
+enum On {
+    /// The stylesheet loaded (or failed): show the container.
+    Styled,
+    Click,
+    Change,
+    Key,
+    Cancel,
+    Visible,
+}
+
+/// One closure type for every listener; it holds a `Weak` reference, so the
+/// listeners (owned by the state) do not keep the state alive.
+fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
     let weak = Rc::downgrade(state);
-    out.push(EventListener::new(root, "click", move |e| on_click(&weak, e)));
-    let weak = Rc::downgrade(state);
-    out.push(EventListener::new(root, "change", move |e| on_change(&weak, e)));
-    let weak = Rc::downgrade(state);
-    let capture = EventListenerOptions::enable_prevent_default();
-    out.push(EventListener::new_with_options(root, "keydown", capture, move |e| on_key(&weak, e)));
-    // The dialog's own Escape handling ("cancel") closes it; route it through the core.
-    let weak = Rc::downgrade(state);
-    let opts = EventListenerOptions::run_in_capture_phase();
-    out.push(EventListener::new_with_options(root, "cancel", opts, move |e| {
-        e.prevent_default();
-        with(&weak, |st| st.session.close_preferences());
-    }));
-    // A tab that comes back after the consent lapsed asks again.
-    let weak = Rc::downgrade(state);
-    out.push(EventListener::new(document, "visibilitychange", move |_| {
-        with(&weak, |st| st.session.tick(dom::now()));
-    }));
-    out
+    Closure::new(move |e: &Event| match on {
+        On::Styled => {
+            if let Some(state) = weak.upgrade() {
+                let _ = state.borrow().root.remove_attribute("hidden");
+            }
+        }
+        On::Click => on_click(&weak, e),
+        On::Change => on_change(&weak, e),
+        On::Key => on_key(&weak, e),
+        On::Cancel => {
+            e.prevent_default();
+            with(&weak, |st| st.session.close_preferences());
+        }
+        On::Visible => with(&weak, |st| st.session.tick(dom::now())),
+    })
 }
 
 /// Runs `f` on the state and carries out the effects it returns.
@@ -260,7 +295,7 @@ fn on_key(weak: &Weak<RefCell<State>>, e: &Event) {
 fn decide(state: &Shared, choice: &Choice) -> Result<(), Error> {
     let (id, subject) = (fresh_uuid()?, fresh_uuid()?);
     let result = state.borrow_mut().session.decide(choice, dom::now(), id, subject);
-    let (effects, _kind) = result.map_err(|u| Error::Argument(format!("unknown category or service: \"{}\"", u.0)))?;
+    let (effects, _kind) = result.map_err(|u| Error::Argument(cat(&["unknown category or service: \"", &u.0, "\""])))?;
     state.borrow_mut().draft.clear();
     apply(state, effects);
     Ok(())
@@ -271,7 +306,7 @@ fn set_language(state: &Shared, lang: Lang) -> Result<(), Error> {
         .borrow_mut()
         .session
         .set_language(lang)
-        .ok_or_else(|| Error::Argument(format!("language \"{}\" is not offered by this site", lang.code())))?;
+        .ok_or_else(|| Error::Argument(cat(&["language \"", lang.code(), "\" is not offered by this site"])))?;
     apply(state, effects);
     Ok(())
 }
@@ -340,8 +375,8 @@ fn render(state: &Shared, v: View) {
         .filter(|a| root.contains(Some(a)));
     let focus_key = focused.as_ref().and_then(|a| {
         a.get_attribute("data-kelisim-lang")
-            .map(|l| format!("[data-kelisim-lang=\"{l}\"]"))
-            .or_else(|| a.get_attribute("data-kelisim-action").map(|x| format!("[data-kelisim-action=\"{x}\"]")))
+            .map(|l| cat(&["[data-kelisim-lang=\"", &l, "\"]"]))
+            .or_else(|| a.get_attribute("data-kelisim-action").map(|x| cat(&["[data-kelisim-action=\"", &x, "\"]"])))
     });
     let _ = root.set_attribute("lang", st.session.language().code());
     root.set_text_content(None);
@@ -385,7 +420,7 @@ fn restore_focus(root: &Element, key: Option<&str>, force: bool, fallback: &str)
 }
 
 fn lang_arg(lang: &str) -> Result<Lang, Error> {
-    Lang::from_code(lang).ok_or_else(|| Error::Argument(format!("language \"{lang}\" is not supported (kk, ru)")))
+    Lang::from_code(lang).ok_or_else(|| Error::Argument(cat(&["language \"", lang, "\" is not supported (kk, ru)"])))
 }
 
 #[wasm_bindgen]

@@ -4,13 +4,17 @@
 //! with `textContent`. The stable `data-kelisim*` hooks are part of the public
 //! contract (README.md).
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement};
 
+use super::cat;
 use super::dom::{add, el, format_date};
 use crate::core::config::{Config, Lang};
 use crate::core::session::Session;
 use crate::core::texts::{texts, Texts};
+use crate::core::value::push_int;
 
 fn lang_switch(config: &Config, lang: Lang, t: &Texts) -> Option<Element> {
     if config.languages.len() < 2 {
@@ -152,7 +156,10 @@ pub fn preferences(s: &Session, draft: &[(String, bool)]) -> Element {
         }
         if !c.services.is_empty() {
             let details = el("details", &[("class", "kelisim-services")], None);
-            add(&details, &el("summary", &[], Some(&format!("{} ({})", t.services, c.services.len()))));
+            let mut summary = cat(&[t.services, " ("]);
+            push_int(&mut summary, c.services.len() as i64);
+            summary.push(')');
+            add(&details, &el("summary", &[], Some(&summary)));
             for svc in &c.services {
                 let item = el("div", &[("class", "kelisim-service")], None);
                 let on = c.required || initial(s, draft, &svc.id);
@@ -197,7 +204,7 @@ pub fn reopen(s: &Session) -> Element {
 pub fn read_switches(root: &Element) -> (Vec<(String, bool)>, Vec<(String, bool)>) {
     let read = |attr: &str| {
         let mut out = Vec::new();
-        if let Ok(list) = root.query_selector_all(&format!("input[{attr}]")) {
+        if let Ok(list) = root.query_selector_all(&cat(&["input[", attr, "]"])) {
             for i in 0..list.length() {
                 if let Some(input) = list.get(i).and_then(|n| n.dyn_into::<HtmlInputElement>().ok()) {
                     if let Some(id) = input.get_attribute(attr) {
@@ -215,7 +222,7 @@ pub fn read_switches(root: &Element) -> (Vec<(String, bool)>, Vec<(String, bool)
 /// sets its services; turning a service on turns its category on.
 pub fn sync_switches(root: &Element, config: &Config, changed: &HtmlInputElement) {
     let set = |attr: &str, id: &str, on: bool| {
-        if let Ok(Some(e)) = root.query_selector(&format!("input[{attr}=\"{id}\"]")) {
+        if let Ok(Some(e)) = root.query_selector(&cat(&["input[", attr, "=\"", id, "\"]"])) {
             if let Some(i) = e.dyn_ref::<HtmlInputElement>() {
                 i.set_checked(on);
             }
