@@ -51,7 +51,7 @@ pub(crate) fn cat(parts: &[&str]) -> String {
 }
 
 impl Error {
-    fn message(self) -> String {
+    pub(crate) fn message(self) -> String {
         match self {
             Error::Config(e) => cat(&["invalid config: ", &e.text()]),
             Error::Argument(m) => m,

@@ -5,7 +5,7 @@ use wasm_bindgen_test::*;
 
 use super::{convert, dom};
 use crate::core::config::CookieOptions;
-use crate::core::value::Value;
+use crate::core::value::{Path, Value};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -40,21 +40,21 @@ fn text_is_never_parsed_as_html() {
 #[wasm_bindgen_test]
 fn js_objects_walk_into_values() {
     let v: JsValue = js_sys::JSON::parse(r#"{"a":[1,true,null,"т"],"b":{"c":"d"}}"#).unwrap();
-    let got = convert::to_value(&v, "", 0).unwrap_or(Value::Null);
+    let got = convert::to_value(&v, &Path::Root, 0).unwrap_or(Value::Null);
     let want = Value::obj([
         ("a", Value::Arr(vec![Value::Num(1.0), Value::Bool(true), Value::Null, Value::str("т")])),
         ("b", Value::obj([("c", Value::str("d"))])),
     ]);
     assert_eq!(got, want);
     // Functions and cycles are refused with a path, never a crash.
-    let f = js_sys::Function::new_no_args("return 1");
+    let f = js_sys::Reflect::get(&js_sys::global(), &"parseInt".into()).unwrap();
     let o = js_sys::Object::new();
     js_sys::Reflect::set(&o, &"send".into(), &f).unwrap();
-    let err = convert::to_value(&o, "", 0).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = convert::to_value(&o, &Path::Root, 0).err().map(|e| e.message()).unwrap_or_default();
     assert_eq!(err, "send: a function is not allowed here");
     let cyclic = js_sys::Object::new();
     js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
-    let err = convert::to_value(&cyclic, "", 0).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = convert::to_value(&cyclic, &Path::Root, 0).err().map(|e| e.message()).unwrap_or_default();
     assert!(err.ends_with("nested too deeply"), "{err}");
 }
 
