@@ -456,12 +456,34 @@ fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
             return fail(&p.at("revision"), &["expected a whole number from 0 to ", &max, ", got ", other.kind()]);
         }
     };
-    let url = p.req("url")?;
+    let url_path = p.at("url");
+    let url = l10n(p.req("url")?, &url_path, langs)?;
+    for (code, u) in [("kk", &url.kk), ("ru", &url.ru)] {
+        if !u.is_empty() && !is_web_url(u) {
+            return fail(&Path::Key(&url_path, code), &["must be an http(s) or relative URL"]);
+        }
+    }
     Ok(Policy {
         version: string(version, &p.at("version"))?.into(),
         revision,
-        url: l10n(url, &p.at("url"), langs)?,
+        url,
     })
+}
+
+/// True for a relative URL or an `http:`/`https:` one. Anything with another
+/// scheme (`javascript:`, `data:`), whitespace or control characters (which
+/// browsers strip, so `java\tscript:` would still run) is refused.
+pub fn is_web_url(u: &str) -> bool {
+    if u.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return false;
+    }
+    match u.find([':', '/', '?', '#']) {
+        Some(i) if u.as_bytes()[i] == b':' => {
+            let scheme = &u[..i];
+            scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+        }
+        _ => true,
+    }
 }
 
 fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
@@ -776,6 +798,19 @@ pub(crate) mod tests {
         let c = decode(&v).unwrap();
         assert_eq!(c.default_language, Lang::Ru);
         assert_eq!(c.categories[2].title.get(Lang::Kk), "Категория");
+    }
+
+    #[test]
+    fn policy_urls_must_be_web_urls() {
+        for bad in ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", " javascript:x", "java\tscript:x", "vbscript:x"] {
+            assert!(!is_web_url(bad), "{bad:?} accepted");
+            let mut v = sample();
+            set(&mut v, &["policy", "url", "ru"], Some(Value::str(bad)));
+            assert_eq!(error_of(&v), "policy.url.ru: must be an http(s) or relative URL");
+        }
+        for good in ["/privacy/kk.html", "privacy.html", "https://example.kz/p", "HTTP://x", "/a?b=c:d", "#policy", "//cdn.example.kz/p"] {
+            assert!(is_web_url(good), "{good:?} refused");
+        }
     }
 
     #[test]

@@ -312,6 +312,7 @@ test("a bad config rejects start() with the field named and leaves the page unto
     [{ ...demoConfig(), colour: "red" }, "colour: unknown field"],
     [{ ...demoConfig(), policy: { ...demoConfig().policy, revision: "2" } }, "policy.revision: expected a whole number"],
     [null, "config: expected an object, got null"],
+    [{ ...demoConfig(), policy: { ...demoConfig().policy, url: { kk: "javascript:window.__pwned=1", ru: "/p" } } }, "policy.url.kk: must be an http(s) or relative URL"],
   ];
   for (const [config, message] of cases) {
     const msg = await s.page.evaluate(async (config) => {
