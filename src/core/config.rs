@@ -474,16 +474,18 @@ fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
 /// scheme (`javascript:`, `data:`), whitespace or control characters (which
 /// browsers strip, so `java\tscript:` would still run) is refused.
 pub fn is_web_url(u: &str) -> bool {
-    if u.bytes().any(|b| b <= b' ' || b == 0x7f) {
+    let b = u.as_bytes();
+    if b.iter().any(|&c| c <= b' ' || c == 0x7f) {
         return false;
     }
-    match u.find([':', '/', '?', '#']) {
-        Some(i) if u.as_bytes()[i] == b':' => {
-            let scheme = &u[..i];
-            scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b':' => return b[..i].eq_ignore_ascii_case(b"http") || b[..i].eq_ignore_ascii_case(b"https"),
+            b'/' | b'?' | b'#' => return true,
+            _ => {}
         }
-        _ => true,
     }
+    true
 }
 
 fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
