@@ -10,6 +10,8 @@ wasm-bindgen --target web --no-typescript --out-dir dist --out-name kelisim_core
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   dist/kelisim_core_bg.wasm -o dist/kelisim_core_bg.wasm
+# Short import/export names in the module and the glue; the glue without comments.
+node scripts/minify-glue.mjs dist
 cp js/kelisim.js js/kelisim.css js/kelisim.d.ts dist/
 cargo build --release -p kelisim-collector --quiet
 echo "build: dist/ and target/release/kelisim-collector ready"
