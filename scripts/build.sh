@@ -10,6 +10,9 @@ wasm-bindgen --target web --no-typescript --out-dir dist --out-name kelisim_core
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   dist/kelisim_core_bg.wasm -o dist/kelisim_core_bg.wasm
+# Short import/export names in the module and the glue (checked: every import
+# provided, every export read exists).
+node scripts/minify-glue.mjs dist
 cp js/kelisim.css js/kelisim.d.ts dist/
 # Minify the JS the page downloads (the glue and the entry); export names are kept.
 minify() { node_modules/.bin/terser "$1" --module --compress passes=2 --mangle -o "$2"; }

@@ -2,9 +2,10 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::dom::set;
 use super::{cat, Error};
 use crate::core::consent::{Choice, Consent};
 use crate::core::time;
@@ -43,8 +44,8 @@ pub fn to_value(v: &JsValue, path: &Path, depth: usize) -> Result<Value, Error> 
         let mut pairs = Vec::new();
         for entry in Object::entries(obj).iter() {
             let entry: Array = entry.unchecked_into();
-            let key = entry.get(0).as_string().unwrap_or_default();
-            let value = to_value(&entry.get(1), &Path::Key(path, &key), depth + 1)?;
+            let key = entry.get_unchecked(0).as_string().unwrap_or_default();
+            let value = to_value(&entry.get_unchecked(1), &Path::Key(path, &key), depth + 1)?;
             pairs.push((key, value));
         }
         return Ok(Value::Obj(pairs));
@@ -53,10 +54,6 @@ pub fn to_value(v: &JsValue, path: &Path, depth: usize) -> Result<Value, Error> 
     let path = path.render();
     let at = if path.is_empty() { "config" } else { &path };
     Err(Error::Argument(cat(&[at, ": ", what, " is not allowed here"])))
-}
-
-fn set(o: &Object, k: &str, v: &JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), v);
 }
 
 fn states(list: &[(String, bool)]) -> Object {

@@ -1,19 +1,28 @@
-//! Small DOM and browser helpers. Text always goes in with `textContent`,
-//! never as HTML.
+//! Small DOM and browser helpers. Text always goes in with `textContent`
+//! (or as a text node), never as HTML.
 
 use alloc::string::String;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-use web_sys::{Document, Element, Event, EventTarget, HtmlDocument, HtmlElement};
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::cat;
-use super::js::Target;
+use super::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
 use crate::core::config::CookieOptions;
 use crate::core::value::push_int;
 
-/// The page's document. Only called after `start` found one.
-pub fn document() -> Document {
-    web_sys::window().and_then(|w| w.document()).expect_throw("kelisim: no document")
+/// The page's document, if there is one (read once, then kept).
+pub fn document() -> Option<Document> {
+    js::DOCUMENT.with(Option::clone)
+}
+
+/// The document, for building elements: only called after `start` found it.
+fn doc() -> Document {
+    document().unwrap_or_else(|| core::arch::wasm32::unreachable())
+}
+
+/// `object[key] = value` (`Reflect.set`).
+pub fn set(object: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
 }
 
 /// Listener option: handled during the capture phase.
@@ -25,7 +34,7 @@ pub const PASSIVE: u8 = 4;
 
 /// An event listener that is removed when dropped.
 pub struct Listener {
-    target: EventTarget,
+    target: Target,
     kind: &'static str,
     capture: bool,
     callback: Closure<dyn FnMut(&Event)>,
@@ -33,12 +42,12 @@ pub struct Listener {
 
 /// Adds `callback` for `kind` events on `target` with the `CAPTURE`, `ONCE`
 /// and `PASSIVE` options in `flags` (all three always passed, as booleans).
-pub fn listen(target: &EventTarget, kind: &'static str, flags: u8, callback: Closure<dyn FnMut(&Event)>) -> Listener {
+pub fn listen(target: &Target, kind: &'static str, flags: u8, callback: Closure<dyn FnMut(&Event)>) -> Listener {
     let options = js_sys::Object::new();
     for (name, bit) in [("capture", CAPTURE), ("once", ONCE), ("passive", PASSIVE)] {
-        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(name), &JsValue::from_bool(flags & bit != 0));
+        set(&options, name, &JsValue::from_bool(flags & bit != 0));
     }
-    target.unchecked_ref::<Target>().add_listener(kind, callback.as_ref(), &options);
+    target.add_listener(kind, callback.as_ref(), &options);
     Listener {
         target: target.clone(),
         kind,
@@ -49,17 +58,15 @@ pub fn listen(target: &EventTarget, kind: &'static str, flags: u8, callback: Clo
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let target = self.target.unchecked_ref::<Target>();
-        target.remove_listener(self.kind, self.callback.as_ref(), self.capture);
+        self.target.remove_listener(self.kind, self.callback.as_ref(), self.capture);
     }
 }
 
 /// Creates `<tag>` with attributes and an optional text child.
 pub fn el(tag: &str, attrs: &[(&str, &str)], text: Option<&str>) -> Element {
-    // Creating elements and setting static attribute names cannot fail.
-    let e = document().create_element(tag).unwrap_throw();
+    let e = doc().create_element(tag);
     for (k, v) in attrs {
-        let _ = e.set_attribute(k, v);
+        e.set_attribute(k, v);
     }
     if text.is_some() {
         e.set_text_content(text);
@@ -67,22 +74,25 @@ pub fn el(tag: &str, attrs: &[(&str, &str)], text: Option<&str>) -> Element {
     e
 }
 
-/// Appends `child` to `parent` and returns `parent` (for chaining).
+/// Appends `child` to `parent`.
 pub fn add(parent: &Element, child: &Element) {
-    let _ = parent.append_child(child);
+    parent.append(child);
+}
+
+/// Appends `text` to `parent` as a text node.
+pub fn add_text(parent: &Element, text: &str) {
+    parent.append(&JsValue::from_str(text));
 }
 
 /// Moves keyboard focus to `selector` inside `root`, if it exists.
 pub fn focus(root: &Element, selector: &str) {
     if let Ok(Some(e)) = root.query_selector(selector) {
-        if let Ok(h) = e.dyn_into::<HtmlElement>() {
-            let _ = h.focus();
-        }
+        e.focus();
     }
 }
 
 fn html_document() -> Option<HtmlDocument> {
-    document().dyn_into::<HtmlDocument>().ok()
+    document()?.dyn_into::<HtmlDocument>().ok()
 }
 
 /// Reads a cookie by name from `document.cookie`.
@@ -105,10 +115,7 @@ fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
         s.push_str("; Domain=");
         s.push_str(d);
     }
-    let https = web_sys::window()
-        .and_then(|w| w.location().protocol().ok())
-        .is_some_and(|p| p == "https:");
-    if https {
+    if js::PROTOCOL.with(|p| p.as_string()).is_some_and(|p| p == "https:") {
         s.push_str("; Secure");
     }
     s
@@ -129,17 +136,14 @@ pub fn delete_cookie(opts: &CookieOptions) {
 }
 
 /// `localStorage`, when the browser lets us have it.
-pub fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
+pub fn storage() -> Option<Storage> {
+    js::WINDOW.with(|w| w.as_ref()?.local_storage().ok().flatten())
 }
 
 /// 16 bytes from `crypto.getRandomValues`.
 pub fn random16() -> Result<[u8; 16], JsValue> {
     let mut b = [0u8; 16];
-    web_sys::window()
-        .ok_or_else(|| JsValue::from_str("no window"))?
-        .crypto()?
-        .get_random_values_with_u8_array(&mut b)?;
+    js::get_random_values(&mut b)?;
     Ok(b)
 }
 
@@ -151,7 +155,7 @@ pub fn now() -> i64 {
 /// A date formatted for `locale` by the browser's Intl (`kk-KZ`, `ru-RU`).
 pub fn format_date(ms: i64, locale: &str) -> String {
     let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"long".into());
+    set(&opts, "dateStyle", &JsValue::from_str("long"));
     js_sys::Date::new(&JsValue::from_f64(ms as f64))
         .to_locale_date_string(locale, &opts)
         .into()

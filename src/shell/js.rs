@@ -1,12 +1,16 @@
-//! Browser calls declared here rather than taken from `web-sys`, where a
-//! narrower signature means less glue (no exception wrapper, one shared
-//! binding instead of several). Values are reached through `unchecked_ref`.
+//! The browser calls the shell makes, declared here instead of taken from
+//! `web-sys`: each binding becomes an import with its own JS wrapper, so the
+//! set is kept small. Calls that cannot fail with the arguments the shell
+//! passes have no exception wrapper; the ones that can (storage, cookies,
+//! selectors, `showModal`, `crypto`) return a `Result`.
 
+use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
     /// Any `EventTarget`.
+    #[derive(Clone)]
     pub type Target;
 
     /// `target.addEventListener(kind, callback, options)`.
@@ -16,4 +20,177 @@ extern "C" {
     /// `target.removeEventListener(kind, callback, capture)`.
     #[wasm_bindgen(method, js_name = removeEventListener)]
     pub fn remove_listener(this: &Target, kind: &str, callback: &JsValue, capture: bool);
+
+    /// `target.dispatchEvent(event)`.
+    #[wasm_bindgen(method, js_name = dispatchEvent)]
+    pub fn dispatch_event(this: &Target, event: &CustomEvent);
+
+    /// A `Document` or an `Element` (what `querySelector` works on).
+    #[derive(Clone)]
+    #[wasm_bindgen(extends = Target)]
+    pub type Node;
+
+    /// The first match of `selector`.
+    #[wasm_bindgen(method, catch, js_name = querySelector)]
+    pub fn query_selector(this: &Node, selector: &str) -> Result<Option<Element>, JsValue>;
+
+    /// `window`.
+    #[derive(Clone)]
+    #[wasm_bindgen(extends = Target)]
+    pub type Window;
+
+    /// `window`, absent outside a page (a worker).
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    pub static WINDOW: Option<Window>;
+
+    /// `window.localStorage`; throws when storage is blocked.
+    #[wasm_bindgen(method, getter, catch, js_name = localStorage)]
+    pub fn local_storage(this: &Window) -> Result<Option<Storage>, JsValue>;
+
+    /// `document`.
+    #[derive(Clone)]
+    #[wasm_bindgen(extends = Node, extends = Target)]
+    pub type Document;
+
+    /// `document`, absent outside a page (a worker).
+    #[wasm_bindgen(thread_local_v2, js_name = document)]
+    pub static DOCUMENT: Option<Document>;
+
+    /// `document.body`.
+    #[wasm_bindgen(method, getter)]
+    pub fn body(this: &Document) -> Option<Element>;
+
+    /// `document.head`.
+    #[wasm_bindgen(method, getter)]
+    pub fn head(this: &Document) -> Option<Element>;
+
+    /// `document.documentElement`.
+    #[wasm_bindgen(method, getter, js_name = documentElement)]
+    pub fn document_element(this: &Document) -> Option<Element>;
+
+    /// `document.activeElement`.
+    #[wasm_bindgen(method, getter, js_name = activeElement)]
+    pub fn active_element(this: &Document) -> Option<Element>;
+
+    /// `document.createElement(tag)`.
+    #[wasm_bindgen(method, js_name = createElement)]
+    pub fn create_element(this: &Document, tag: &str) -> Element;
+
+    /// An HTML document (the only kind with `document.cookie` here).
+    #[wasm_bindgen(js_name = HTMLDocument)]
+    pub type HtmlDocument;
+
+    /// `document.cookie`; throws in sandboxed documents.
+    #[wasm_bindgen(method, getter, catch)]
+    pub fn cookie(this: &HtmlDocument) -> Result<String, JsValue>;
+
+    /// `document.cookie = line`.
+    #[wasm_bindgen(method, setter, catch)]
+    pub fn set_cookie(this: &HtmlDocument, line: &str) -> Result<(), JsValue>;
+
+    /// An element.
+    #[derive(Clone)]
+    #[wasm_bindgen(extends = Node, extends = Target)]
+    pub type Element;
+
+    /// `element.setAttribute(name, value)`.
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    pub fn set_attribute(this: &Element, name: &str, value: &str);
+
+    /// `element.getAttribute(name)`.
+    #[wasm_bindgen(method, js_name = getAttribute)]
+    pub fn get_attribute(this: &Element, name: &str) -> Option<String>;
+
+    /// `element.removeAttribute(name)`.
+    #[wasm_bindgen(method, js_name = removeAttribute)]
+    pub fn remove_attribute(this: &Element, name: &str);
+
+    /// `element.textContent = text` (`None` removes every child).
+    #[wasm_bindgen(method, setter, js_name = textContent)]
+    pub fn set_text_content(this: &Element, text: Option<&str>);
+
+    /// `element.append(child)`: an element, or a string as a text node.
+    #[wasm_bindgen(method)]
+    pub fn append(this: &Element, child: &JsValue);
+
+    /// `element.prepend(child)`.
+    #[wasm_bindgen(method)]
+    pub fn prepend(this: &Element, child: &Element);
+
+    /// Every match of `selector`, as an array-like `NodeList`.
+    #[wasm_bindgen(method, catch, js_name = querySelectorAll)]
+    pub fn query_selector_all(this: &Element, selector: &str) -> Result<js_sys::Array, JsValue>;
+
+    /// `element.closest(selector)`.
+    #[wasm_bindgen(method, catch)]
+    pub fn closest(this: &Element, selector: &str) -> Result<Option<Element>, JsValue>;
+
+    /// `element.contains(other)`.
+    #[wasm_bindgen(method)]
+    pub fn contains(this: &Element, other: &Element) -> bool;
+
+    /// `element.focus()`.
+    #[wasm_bindgen(method)]
+    pub fn focus(this: &Element);
+
+    /// `dialog.showModal()`; throws when the dialog is not in the document.
+    #[wasm_bindgen(method, catch, js_name = showModal)]
+    pub fn show_modal(this: &Element) -> Result<(), JsValue>;
+
+    /// `input.checked`.
+    #[wasm_bindgen(method, getter)]
+    pub fn checked(this: &Element) -> bool;
+
+    /// An event.
+    pub type Event;
+
+    /// `event.target` (an element for the events the shell listens to on its root).
+    #[wasm_bindgen(method, getter)]
+    pub fn target(this: &Event) -> Option<Element>;
+
+    /// `event.preventDefault()`.
+    #[wasm_bindgen(method, js_name = preventDefault)]
+    pub fn prevent_default(this: &Event);
+
+    /// `event.key`: set on keyboard events only.
+    #[wasm_bindgen(method, getter)]
+    pub fn key(this: &Event) -> Option<String>;
+
+    /// A `CustomEvent`.
+    pub type CustomEvent;
+
+    /// `new CustomEvent(name, init)`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(name: &str, init: &JsValue) -> CustomEvent;
+
+    /// `localStorage`.
+    pub type Storage;
+
+    /// `storage.getItem(key)`.
+    #[wasm_bindgen(method, catch, js_name = getItem)]
+    pub fn get_item(this: &Storage, key: &str) -> Result<Option<String>, JsValue>;
+
+    /// `storage.setItem(key, value)`.
+    #[wasm_bindgen(method, catch, js_name = setItem)]
+    pub fn set_item(this: &Storage, key: &str, value: &str) -> Result<(), JsValue>;
+
+    /// `navigator.languages`.
+    #[wasm_bindgen(thread_local_v2, js_namespace = navigator, js_name = languages)]
+    pub static LANGUAGES: js_sys::Array;
+
+    /// `location.protocol`.
+    #[wasm_bindgen(thread_local_v2, js_namespace = location, js_name = protocol)]
+    pub static PROTOCOL: JsValue;
+
+    /// `crypto.getRandomValues(buf)`.
+    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
+    pub fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
+
+    /// `console.warn(message)`.
+    #[wasm_bindgen(js_namespace = console)]
+    pub fn warn(message: &str);
+
+    /// `console.error(error)`.
+    #[wasm_bindgen(js_namespace = console)]
+    pub fn error(error: &JsValue);
 }

@@ -18,7 +18,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
-use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlDialogElement, HtmlInputElement, KeyboardEvent};
+use js::{CustomEvent, Element, Event};
 
 use crate::core::config::{self, ConfigError, Lang};
 use crate::core::consent::Choice;
@@ -77,7 +77,7 @@ fn browser(e: JsValue) -> Error {
 }
 
 fn warn(msg: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(&cat(&["kelisim: ", msg])));
+    js::warn(&cat(&["kelisim: ", msg]));
 }
 
 /// Whether `start()` ran on this page (the module has one thread).
@@ -122,15 +122,14 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     }
     let value = convert::to_value(config, &Path::Root, 0)?;
     let config = config::decode(&value).map_err(Error::Config)?;
-    let window = web_sys::window().ok_or(Error::NoDocument)?;
-    let document = window.document().ok_or(Error::NoDocument)?;
+    let document = dom::document().ok_or(Error::NoDocument)?;
     let body = document.body().ok_or(Error::NoDocument)?;
 
     let storage = dom::storage();
     let storage_ok = storage.is_some();
     let saved = storage.and_then(|s| s.get_item(LANG_KEY).ok().flatten());
     let html_lang = document.document_element().and_then(|e| e.get_attribute("lang"));
-    let navigator: Vec<String> = window.navigator().languages().iter().filter_map(|v| v.as_string()).collect();
+    let navigator: Vec<String> = js::LANGUAGES.with(|l| l.iter().filter_map(|v| v.as_string()).collect());
     let cookie = dom::read_cookie(&config.cookie.name);
     let hints = Hints {
         cookie: cookie.as_deref(),
@@ -156,7 +155,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
         let already = document.query_selector("link[data-kelisim-css]").ok().flatten().is_some();
         if !already {
             let l = dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None);
-            let _ = root.set_attribute("hidden", "");
+            root.set_attribute("hidden", "");
             link = Some(l);
         }
     }
@@ -178,7 +177,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
             dom::add(&head, link);
         }
     }
-    let _ = body.insert_before(&root, body.first_child().as_ref());
+    body.prepend(&root);
     STARTED.store(true, Ordering::Relaxed);
 
     use dom::{listen, CAPTURE, PASSIVE};
@@ -214,7 +213,7 @@ fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
     Closure::new(move |e: &Event| match on {
         On::Styled => {
             if let Some(state) = weak.upgrade() {
-                let _ = state.borrow().root.remove_attribute("hidden");
+                state.borrow().root.remove_attribute("hidden");
             }
         }
         On::Click => on_click(&weak, e),
@@ -236,8 +235,10 @@ fn with(weak: &Weak<RefCell<State>>, f: impl FnOnce(&mut State) -> Vec<Effect>) 
     }
 }
 
+/// The closest ancestor-or-self of the event target matching `selector` (none
+/// when the target is not an element: `closest` then throws).
 fn target_with(e: &Event, selector: &str) -> Option<Element> {
-    e.target()?.dyn_into::<Element>().ok()?.closest(selector).ok().flatten()
+    e.target()?.closest(selector).ok().flatten()
 }
 
 fn on_click(weak: &Weak<RefCell<State>>, e: &Event) {
@@ -268,20 +269,19 @@ fn on_click(weak: &Weak<RefCell<State>>, e: &Event) {
         _ => return, // "policy" and unknown actions keep their default behaviour
     };
     if let Err(err) = decide(&state, &choice) {
-        web_sys::console::error_1(&into_js(err));
+        js::error(&into_js(err));
     }
 }
 
 fn on_change(weak: &Weak<RefCell<State>>, e: &Event) {
     let Some(state) = weak.upgrade() else { return };
-    let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+    let Some(input) = e.target() else { return };
     let st = state.borrow();
     view::sync_switches(&st.root, st.session.config(), &input);
 }
 
 fn on_key(weak: &Weak<RefCell<State>>, e: &Event) {
-    let Some(k) = e.dyn_ref::<KeyboardEvent>() else { return };
-    if k.key() != "Escape" {
+    if e.key().as_deref() != Some("Escape") {
         return;
     }
     let Some(state) = weak.upgrade() else { return };
@@ -312,11 +312,13 @@ fn set_language(state: &Shared, lang: Lang) -> Result<(), Error> {
 }
 
 fn dispatch(name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_detail(detail);
-    if let (Some(w), Ok(ev)) = (web_sys::window(), CustomEvent::new_with_event_init_dict(name, &init)) {
-        let _ = w.dispatch_event(&ev);
-    }
+    js::WINDOW.with(|w| {
+        if let Some(w) = w {
+            let init = js_sys::Object::new();
+            dom::set(&init, "detail", detail);
+            w.dispatch_event(&CustomEvent::new(name, &init));
+        }
+    });
 }
 
 /// Carries out effects. Borrows end before any event is dispatched, so
@@ -347,9 +349,9 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
             }
             Effect::EmitChange(ids) => {
                 let detail = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&detail, &"changed".into(), &convert::ids_to_js(&ids));
+                dom::set(&detail, "changed", &convert::ids_to_js(&ids));
                 let consent = state.borrow().session.consent().map(convert::consent_to_js).unwrap_or(JsValue::NULL);
-                let _ = js_sys::Reflect::set(&detail, &"consent".into(), &consent);
+                dom::set(&detail, "consent", &consent);
                 dispatch("kelisim:change", &detail.into());
             }
         }
@@ -369,18 +371,17 @@ fn render(state: &Shared, v: View) {
         st.draft.clear();
     }
     // Where focus was, so it can be put back on the same control.
-    let focused = web_sys::window()
-        .and_then(|w| w.document())
+    let focused = dom::document()
         .and_then(|d| d.active_element())
-        .filter(|a| root.contains(Some(a)));
+        .filter(|a| root.contains(a));
     let focus_key = focused.as_ref().and_then(|a| {
         a.get_attribute("data-kelisim-lang")
             .map(|l| cat(&["[data-kelisim-lang=\"", &l, "\"]"]))
             .or_else(|| a.get_attribute("data-kelisim-action").map(|x| cat(&["[data-kelisim-action=\"", &x, "\"]"])))
     });
-    let _ = root.set_attribute("lang", st.session.language().code());
+    root.set_attribute("lang", st.session.language().code());
     root.set_text_content(None);
-    let _ = root.set_attribute("data-kelisim-view", match v {
+    root.set_attribute("data-kelisim-view", match v {
         View::Closed => "closed",
         View::Banner => "banner",
         View::Preferences => "preferences",
@@ -394,9 +395,7 @@ fn render(state: &Shared, v: View) {
         View::Preferences => {
             let dialog = view::preferences(s, &st.draft);
             dom::add(&root, &dialog);
-            if let Some(d) = dialog.dyn_ref::<HtmlDialogElement>() {
-                let _ = d.show_modal();
-            }
+            let _ = dialog.show_modal();
             restore_focus(&root, focus_key.as_deref(), true, "input:not([disabled])");
         }
         View::Closed => {

@@ -6,11 +6,11 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlInputElement};
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::cat;
-use super::dom::{add, el, format_date};
+use super::dom::{add, add_text, el, format_date, set};
+use super::js::Element;
 use crate::core::config::{Config, Lang};
 use crate::core::session::Session;
 use crate::core::texts::{texts, Texts};
@@ -73,7 +73,7 @@ pub fn banner(s: &Session) -> Element {
     }
     add(&root, &head);
     let body = el("p", &[("class", "kelisim-text")], Some(t.body));
-    let _ = body.append_with_str_1(" ");
+    add_text(&body, " ");
     add(&body, &el("a", &[("href", config.policy.url.get(lang)), ("data-kelisim-action", "policy")], Some(t.policy)));
     add(&root, &body);
     add(&root, &main_buttons(t, false));
@@ -83,10 +83,8 @@ pub fn banner(s: &Session) -> Element {
 fn switch(kind: &str, id: &str, label: &str, on: bool, locked: bool) -> Element {
     let wrap = el("label", &[("class", "kelisim-switch")], None);
     let input = el("input", &[("type", "checkbox"), ("role", "switch"), (kind, id)], None);
-    if let Some(i) = input.dyn_ref::<HtmlInputElement>() {
-        i.set_checked(on);
-        i.set_disabled(locked);
-    }
+    set(&input, "checked", &JsValue::from_bool(on));
+    set(&input, "disabled", &JsValue::from_bool(locked));
     add(&wrap, &input);
     add(&wrap, &el("span", &[("class", "kelisim-switch-label")], Some(label)));
     wrap
@@ -98,7 +96,7 @@ fn cookie_list(t: &Texts, cookies: &[String]) -> Option<Element> {
     }
     let p = el("p", &[("class", "kelisim-cookies")], Some(t.cookies));
     for (i, c) in cookies.iter().enumerate() {
-        let _ = p.append_with_str_1(if i == 0 { " " } else { ", " });
+        add_text(&p, if i == 0 { " " } else { ", " });
         add(&p, &el("code", &[], Some(c)));
     }
     Some(p)
@@ -137,7 +135,7 @@ pub fn preferences(s: &Session, draft: &[(String, bool)]) -> Element {
 
     let scroll = el("div", &[("class", "kelisim-scroll")], None);
     let intro = el("p", &[("class", "kelisim-text")], Some(t.preferences_body));
-    let _ = intro.append_with_str_1(" ");
+    add_text(&intro, " ");
     add(&intro, &el("a", &[("href", config.policy.url.get(lang)), ("data-kelisim-action", "policy")], Some(t.policy)));
     add(&scroll, &intro);
 
@@ -180,7 +178,7 @@ pub fn preferences(s: &Session, draft: &[(String, bool)]) -> Element {
             Lang::Ru => "ru-RU",
         };
         let p = el("p", &[("class", "kelisim-valid")], Some(t.valid_until));
-        let _ = p.append_with_str_1(" ");
+        add_text(&p, " ");
         add(&p, &el("time", &[("datetime", &crate::core::time::to_iso(c.expires_at()))], Some(&format_date(c.expires_at(), locale))));
         add(&scroll, &p);
         add(&scroll, &el("p", &[("class", "kelisim-hint")], Some(t.withdraw_hint)));
@@ -205,11 +203,11 @@ pub fn read_switches(root: &Element) -> (Vec<(String, bool)>, Vec<(String, bool)
     let read = |attr: &str| {
         let mut out = Vec::new();
         if let Ok(list) = root.query_selector_all(&cat(&["input[", attr, "]"])) {
+            // A NodeList is array-like: read it through Array's length and index.
             for i in 0..list.length() {
-                if let Some(input) = list.get(i).and_then(|n| n.dyn_into::<HtmlInputElement>().ok()) {
-                    if let Some(id) = input.get_attribute(attr) {
-                        out.push((id, input.checked()));
-                    }
+                let input: Element = list.get_unchecked(i).unchecked_into();
+                if let Some(id) = input.get_attribute(attr) {
+                    out.push((id, input.checked()));
                 }
             }
         }
@@ -220,25 +218,23 @@ pub fn read_switches(root: &Element) -> (Vec<(String, bool)>, Vec<(String, bool)
 
 /// Keeps the switches consistent while the visitor clicks: a category switch
 /// sets its services; turning a service on turns its category on.
-pub fn sync_switches(root: &Element, config: &Config, changed: &HtmlInputElement) {
-    let set = |attr: &str, id: &str, on: bool| {
+pub fn sync_switches(root: &Element, config: &Config, changed: &Element) {
+    let set_switch = |attr: &str, id: &str, on: bool| {
         if let Ok(Some(e)) = root.query_selector(&cat(&["input[", attr, "=\"", id, "\"]"])) {
-            if let Some(i) = e.dyn_ref::<HtmlInputElement>() {
-                i.set_checked(on);
-            }
+            set(&e, "checked", &JsValue::from_bool(on));
         }
     };
     let on = changed.checked();
     if let Some(cat) = changed.get_attribute("data-kelisim-category") {
         if let Some(c) = config.categories.iter().find(|c| c.id == cat) {
             for s in &c.services {
-                set("data-kelisim-service", &s.id, on);
+                set_switch("data-kelisim-service", &s.id, on);
             }
         }
     } else if let Some(svc) = changed.get_attribute("data-kelisim-service") {
         if on {
             if let Some((c, _)) = config.services().find(|(_, s)| s.id == svc) {
-                set("data-kelisim-category", &c.id, true);
+                set_switch("data-kelisim-category", &c.id, true);
             }
         }
     }

@@ -1,0 +1,76 @@
+// Shrinks the wasm module's import/export names and the JS glue that uses them.
+//
+// wasm-bindgen names every import `__wbg_<method>_<16 hex digits>` and the same
+// string appears in the module and in the glue; those hashes barely compress.
+// wasm-opt renames imports, exports and the import module to one or two
+// letters and prints the mapping; this script applies it to the glue, drops
+// the glue's comments and indentation, and checks that every import of the
+// module is provided and every export the glue reads exists. The public API
+// (`start`, `Kelisim`, `initSync`, the default export) is untouched.
+//
+// usage: node scripts/minify-glue.mjs <dir with kelisim_core.js and kelisim_core_bg.wasm>
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const dir = process.argv[2] ?? "dist";
+const jsPath = path.join(dir, "kelisim_core.js");
+const wasmPath = path.join(dir, "kelisim_core_bg.wasm");
+const wasmOpt = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "node_modules/.bin/wasm-opt");
+
+const features = [
+  "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
+  "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
+];
+const out = execFileSync(wasmOpt, [...features, "--minify-imports-and-exports-and-modules", wasmPath, "-o", wasmPath], {
+  encoding: "utf8",
+});
+const map = JSON.parse(out.slice(out.indexOf("{")));
+
+const fail = (msg) => {
+  console.error(`minify-glue: ${msg}`);
+  process.exit(1);
+};
+const escape = (s) => s.replace(/[$.*+?^(){}[\]|\\]/g, "\\$&");
+const key = (s) => (/^[A-Za-z_$][\w$]*$/.test(s) ? s : JSON.stringify(s));
+
+let js = readFileSync(jsPath, "utf8");
+
+// Import object keys: `        __wbg_foo_0123456789abcdef: function(...`.
+for (const [, name, short] of map.imports) {
+  const re = new RegExp(`^(\\s*)${escape(name)}:`, "m");
+  if (!re.test(js)) fail(`import ${name} not found in the glue`);
+  js = js.replace(re, `$1${key(short)}:`);
+}
+// Exports are only read as `wasm.<name>`.
+for (const [name, short] of map.exports) {
+  js = js.replace(new RegExp(`\\bwasm\\.${escape(name)}\\b`, "g"), `wasm.${short}`);
+}
+// The import module.
+const module = new WebAssembly.Module(readFileSync(wasmPath));
+const modules = [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))];
+if (modules.length !== 1) fail(`expected one import module, got ${modules.join(", ")}`);
+const oldModule = `"./kelisim_core_bg.js": import0,`;
+if (!js.includes(oldModule)) fail("import module key not found in the glue");
+js = js.replace(oldModule, `${key(modules[0])}: import0,`);
+
+// Comments and indentation (the glue has no multi-line strings).
+js = js
+  .replace(/^[ \t]*\/\*\*[\s\S]*?\*\/[ \t]*\n/gm, "")
+  .replace(/^[ \t]*\/\/.*\n/gm, "")
+  .replace(/^[ \t]+/gm, "")
+  .replace(/\n{2,}/g, "\n");
+
+// Every import must be provided under its new name, every export read must exist.
+const provided = new Set([...js.matchAll(/^([A-Za-z_$][\w$]*|"[^"]*"):\s*function/gm)].map((m) => m[1].replace(/"/g, "")));
+for (const i of WebAssembly.Module.imports(module)) {
+  if (!provided.has(i.name)) fail(`import ${i.module}.${i.name} is not provided by the glue`);
+}
+const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+for (const [, name] of js.matchAll(/\bwasm\.([A-Za-z_$][\w$]*)/g)) {
+  if (!exported.has(name)) fail(`the glue reads wasm.${name}, which is not exported`);
+}
+if (/__wbg_\w+_[0-9a-f]{16}\b/.test(js)) fail("an unrenamed import is left in the glue");
+
+writeFileSync(jsPath, js);
+execFileSync(process.execPath, ["--check", jsPath]);
