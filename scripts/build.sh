@@ -7,7 +7,11 @@ rm -rf dist && mkdir -p dist
 wasm-bindgen --target web --no-typescript --out-dir dist --out-name kelisim_core \
   target/wasm32-unknown-unknown/release/kelisim.wasm
 # npm's binaryen (Debian's is too old for current rustc output).
-node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+# --low-memory-unused: rustc puts the 1 MiB stack first and data above it, so
+# the low 1 KiB is only reached by a stack that has already overflowed.
+# The producers and target-features sections are metadata browsers ignore.
+node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-target-features \
+  --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   dist/kelisim_core_bg.wasm -o dist/kelisim_core_bg.wasm
 # Short import/export names in the module and the glue; the glue without comments.
