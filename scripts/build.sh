@@ -14,8 +14,8 @@ node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers 
   --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   dist/kelisim_core_bg.wasm -o dist/kelisim_core_bg.wasm
-# Short import/export names in the module and the glue; the glue without comments.
-node scripts/minify-glue.mjs dist
 cp js/kelisim.js js/kelisim.css js/kelisim.d.ts dist/
+# Short import/export names in the module and the glue; JS and CSS without comments.
+node scripts/minify.mjs dist
 cargo build --release -p kelisim-collector --quiet
 echo "build: dist/ and target/release/kelisim-collector ready"
