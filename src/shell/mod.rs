@@ -494,10 +494,11 @@ impl Kelisim {
         set_language(&self.state, lang).map_err(into_js)
     }
 
-    /// The current language (`kk` or `ru`).
+    /// The current language (`kk` or `ru`), as a JS string made directly
+    /// from the static code (no Rust `String` to hand over and free).
     #[wasm_bindgen(getter)]
-    pub fn language(&self) -> String {
-        self.state.borrow().session.language().code().into()
+    pub fn language(&self) -> JsValue {
+        JsValue::from_str(self.state.borrow().session.language().code())
     }
 
     fn decide(&self, choice: Choice) -> Result<JsValue, JsValue> {
