@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --lib --target wasm32-unknown-unknown --quiet
 rm -rf dist && mkdir -p dist
-wasm-bindgen --target web --no-typescript --out-dir dist --out-name kelisim_core \
+# --encode-into always: every browser that runs this module (reference types,
+# multi-value) has TextEncoder.encodeInto, so the glue needs no fallback.
+wasm-bindgen --target web --no-typescript --encode-into always --out-dir dist --out-name kelisim_core \
   target/wasm32-unknown-unknown/release/kelisim.wasm
 # npm's binaryen (Debian's is too old for current rustc output).
 # --low-memory-unused: rustc puts the 1 MiB stack first and data above it, so
