@@ -14,18 +14,16 @@ pub fn push_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let n = n.unsigned_abs();
-    let mut div = 1u64;
-    while n / div >= 10 {
-        div *= 10;
+    push_digits(out, n.unsigned_abs());
+}
+
+/// Most significant digit first; at most 20 levels deep. Only divides by
+/// the constant 10, so there is no division-by-zero check to carry.
+fn push_digits(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_digits(out, n / 10);
     }
-    loop {
-        out.push((b'0' + (n / div % 10) as u8) as char);
-        if div == 1 {
-            break;
-        }
-        div /= 10;
-    }
+    out.push((b'0' + (n % 10) as u8) as char);
 }
 
 /// Where a value sits in a tree (`categories[2].title.kk`), kept as a chain of
