@@ -10,9 +10,9 @@ use super::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
 use crate::core::config::CookieOptions;
 use crate::core::value::push_int;
 
-/// The page's document, if there is one (read once, then kept).
+/// The page's document, if there is one.
 pub fn document() -> Option<Document> {
-    js::DOCUMENT.with(Option::clone)
+    js::Global::document()
 }
 
 /// The document, for building elements: only called after `start` found it.
@@ -115,7 +115,7 @@ fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
         s.push_str("; Domain=");
         s.push_str(d);
     }
-    if js::PROTOCOL.with(|p| p.as_string()).is_some_and(|p| p == "https:") {
+    if js::Location::protocol().as_string().is_some_and(|p| p == "https:") {
         s.push_str("; Secure");
     }
     s
@@ -137,7 +137,7 @@ pub fn delete_cookie(opts: &CookieOptions) {
 
 /// `localStorage`, when the browser lets us have it.
 pub fn storage() -> Option<Storage> {
-    js::WINDOW.with(|w| w.as_ref()?.local_storage().ok().flatten())
+    js::Global::window()?.local_storage().ok().flatten()
 }
 
 /// 16 bytes from `crypto.getRandomValues`.
