@@ -58,6 +58,16 @@ const oldModule = `"./kelisim_core_bg.js": import0,`;
 if (!js.includes(oldModule)) fail("import module key not found in the glue");
 js = js.replace(oldModule, `${key(modules[0])}: import0,`);
 
+// The JS wrappers wasm-bindgen generates for closure calls carry the Rust
+// symbol (`wasm_bindgen__convert__closures_..._invoke__h<hash>`); shorten them.
+if (js.includes("__wbg_invoke")) fail("the glue already uses the name __wbg_invoke");
+let invokers = 0;
+const invokerNames = new Map();
+js = js.replace(/\bwasm_bindgen__convert__closures_+\w*?invoke__h[0-9a-f]{16}\b/g, (name) => {
+  if (!invokerNames.has(name)) invokerNames.set(name, `__wbg_invoke${invokers++}`);
+  return invokerNames.get(name);
+});
+
 // Whole-line comments, doc comments and indentation (no multi-line strings here).
 const stripJs = (src) =>
   src

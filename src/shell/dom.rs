@@ -22,7 +22,7 @@ fn doc() -> Document {
 
 /// `object[key] = value` (`Reflect.set`).
 pub fn set(object: &JsValue, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
+    js::set_property(object, key, value);
 }
 
 /// Listener option: handled during the capture phase.

@@ -199,6 +199,11 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
     pub fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
 
+    /// `Reflect.set(object, key, value)`: cannot throw on the objects the
+    /// shell passes (its own plain objects and elements).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    pub fn set_property(object: &JsValue, key: &str, value: &JsValue);
+
     /// `console.warn(message)`.
     #[wasm_bindgen(js_namespace = console)]
     pub fn warn(message: &str);
