@@ -27,7 +27,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use super::config::Lang;
 use super::consent::{Consent, Method};
-use super::value::push_int;
+use super::value::{char_is, push_int};
 use core::fmt;
 
 /// The format version this build writes.
@@ -142,8 +142,8 @@ fn list(s: &str, name: &'static str) -> Result<Vec<(String, bool)>, DecodeError>
         return Ok(Vec::new());
     }
     let mut out: Vec<(String, bool)> = Vec::new();
-    for item in s.split('~') {
-        let (id, flag) = item.split_once(':').ok_or(DecodeError::BadField(name))?;
+    for item in s.split(char_is('~')) {
+        let (id, flag) = item.split_once(char_is(':')).ok_or(DecodeError::BadField(name))?;
         let on = match flag {
             "1" => true,
             "0" => false,
@@ -162,8 +162,8 @@ pub fn decode(value: &str) -> Result<Consent, DecodeError> {
     if value.is_empty() || value.len() > MAX_LEN {
         return Err(DecodeError::Malformed);
     }
-    let (body, check) = value.rsplit_once('.').ok_or(DecodeError::Malformed)?;
-    let mut parts = body.split('.');
+    let (body, check) = value.rsplit_once(char_is('.')).ok_or(DecodeError::Malformed)?;
+    let mut parts = body.split(char_is('.'));
     if parts.next() != Some(VERSION) {
         return Err(DecodeError::UnknownVersion);
     }

@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use super::value::{push_int, Path, Value};
+use super::value::{char_is, push_int, Path, Value};
 use core::fmt;
 
 /// A language the SDK speaks.
@@ -41,7 +41,7 @@ impl Lang {
 
     /// Matches a BCP 47 tag by its primary subtag: `kk-KZ`, `kk-Cyrl-KZ`, `RU` ...
     pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag.split(['-', '_']).next()?.trim();
+        let primary = tag.split(char_is('-')).next()?.split(char_is('_')).next()?.trim();
         if primary.eq_ignore_ascii_case("kk") {
             Some(Lang::Kk)
         } else if primary.eq_ignore_ascii_case("ru") {
@@ -802,5 +802,8 @@ pub(crate) mod tests {
         assert_eq!(Lang::from_tag("RU"), Some(Lang::Ru));
         assert_eq!(Lang::from_tag("en-US"), None);
         assert_eq!(Lang::from_tag(""), None);
+        assert_eq!(Lang::from_tag("kk_KZ"), Some(Lang::Kk));
+        assert_eq!(Lang::from_tag(" ru _RU-x"), Some(Lang::Ru));
+        assert_eq!(Lang::from_tag("en_kk-ru"), None);
     }
 }

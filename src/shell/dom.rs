@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::cat;
 use super::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
 use crate::core::config::CookieOptions;
-use crate::core::value::push_int;
+use crate::core::value::{char_is, push_int};
 
 /// The page's document, if there is one.
 pub fn document() -> Option<Document> {
@@ -98,8 +98,8 @@ fn html_document() -> Option<HtmlDocument> {
 /// Reads a cookie by name from `document.cookie`.
 pub fn read_cookie(name: &str) -> Option<String> {
     let all = html_document()?.cookie().ok()?;
-    all.split(';').find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
+    all.split(char_is(';')).find_map(|pair| {
+        let (k, v) = pair.trim().split_once(char_is('='))?;
         (k == name).then(|| v.into())
     })
 }
