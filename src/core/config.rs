@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use super::value::{char_is, push_int, Path, Value};
+use super::value::{all_bytes, char_is, push_int, Path, Value};
 use core::fmt;
 
 /// A language the SDK speaks.
@@ -176,6 +176,11 @@ impl Config {
     }
 }
 
+/// Whether `b` may appear in an id: `a-z`, `0-9`, `-`, `_`.
+pub(crate) fn id_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+}
+
 /// Limits that keep the cookie under 4,096 bytes.
 pub const MAX_CATEGORIES: usize = 16;
 /// At most this many services in all categories together.
@@ -343,8 +348,7 @@ fn owned([kk, ru]: Text) -> L10n {
 fn id<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     let s = string(v, path)?;
     let ok = s.len() <= MAX_ID_LEN
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && all_bytes(s, id_byte);
     if !ok {
         return fail(
             path,
@@ -366,7 +370,7 @@ fn cookie_names(o: &Obj) -> R<Vec<String>> {
     for (i, v) in items.iter().enumerate() {
         let p = Path::Index(&path, i);
         let s = string(v, &p)?;
-        if s.bytes().any(|b| b <= b' ' || b";,=\"\\".contains(&b)) {
+        if !all_bytes(s, |b| !(b <= b' ' || b";,=\"\\".contains(&b))) {
             return fail(&p, &["not a valid cookie name or pattern"]);
         }
         out.push(s.into());
@@ -383,7 +387,7 @@ fn array<'v>(v: &'v Value, path: &Path) -> R<&'v [Value]> {
 
 fn attr_value<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     let s = string(v, path)?;
-    if s.bytes().any(|b| b < b' ' || b";,".contains(&b) || b == 0x7f) {
+    if !all_bytes(s, |b| !(b < b' ' || b";,".contains(&b) || b == 0x7f)) {
         return fail(path, &["must not contain control characters, ';' or ','"]);
     }
     Ok(s)
@@ -434,7 +438,7 @@ fn controller(root: &Obj, langs: &[Lang]) -> R<Controller> {
     let name = c.req("name")?;
     let bpath = c.at("bin");
     let bin = string(c.req("bin")?, &bpath)?;
-    if bin.len() != 12 || !bin.bytes().all(|b| b.is_ascii_digit()) {
+    if bin.len() != 12 || !all_bytes(bin, |b| b.is_ascii_digit()) {
         return fail(&bpath, &["a BIN is exactly 12 digits"]);
     }
     let name = l10n(name, &c.at("name"), langs)?;
@@ -549,7 +553,7 @@ fn cookie(root: &Obj) -> R<CookieOptions> {
         if let Some(v) = o.opt("name") {
             let p = o.at("name");
             name = string(v, &p)?;
-            if name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            if name.len() > 64 || !all_bytes(name, |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return fail(&p, &["use letters, digits, - and _ (at most 64)"]);
             }
         }

@@ -16,6 +16,12 @@ pub fn char_is(sep: char) -> impl Fn(char) -> bool + Copy {
     move |c| c == sep
 }
 
+/// Whether every byte of `s` passes `ok`: one loop for all the byte-class
+/// checks instead of one iterator instantiation per closure.
+pub fn all_bytes(s: &str, ok: fn(u8) -> bool) -> bool {
+    s.bytes().all(ok)
+}
+
 /// Appends `n` in decimal (no formatting machinery, so it stays small in wasm).
 pub fn push_int(out: &mut String, n: i64) {
     if n < 0 {
