@@ -27,7 +27,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use super::config::Lang;
 use super::consent::{Consent, Method};
-use super::value::push_int;
+use super::value::{all_bytes, char_is, push_int};
 use core::fmt;
 
 /// The format version this build writes.
@@ -125,8 +125,7 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= super::config::MAX_ID_LEN
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && all_bytes(s, super::config::id_byte)
 }
 
 /// The value of 1 to `max` decimal digits (`max` at most 18, so it cannot overflow).
@@ -142,8 +141,8 @@ fn list(s: &str, name: &'static str) -> Result<Vec<(String, bool)>, DecodeError>
         return Ok(Vec::new());
     }
     let mut out: Vec<(String, bool)> = Vec::new();
-    for item in s.split('~') {
-        let (id, flag) = item.split_once(':').ok_or(DecodeError::BadField(name))?;
+    for item in s.split(char_is('~')) {
+        let (id, flag) = item.split_once(char_is(':')).ok_or(DecodeError::BadField(name))?;
         let on = match flag {
             "1" => true,
             "0" => false,
@@ -162,8 +161,8 @@ pub fn decode(value: &str) -> Result<Consent, DecodeError> {
     if value.is_empty() || value.len() > MAX_LEN {
         return Err(DecodeError::Malformed);
     }
-    let (body, check) = value.rsplit_once('.').ok_or(DecodeError::Malformed)?;
-    let mut parts = body.split('.');
+    let (body, check) = value.rsplit_once(char_is('.')).ok_or(DecodeError::Malformed)?;
+    let mut parts = body.split(char_is('.'));
     if parts.next() != Some(VERSION) {
         return Err(DecodeError::UnknownVersion);
     }
@@ -175,7 +174,7 @@ pub fn decode(value: &str) -> Result<Consent, DecodeError> {
         return Err(DecodeError::Malformed);
     }
     let [id, subject, given_at, revision, language, method, categories, services] = f;
-    let lower_hex = check.len() == 8 && check.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let lower_hex = check.len() == 8 && all_bytes(check, |b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     let want = check.bytes().fold(0u32, |h, b| (h << 4) | (b as char).to_digit(16).unwrap_or(0));
     if !lower_hex || want != fnv1a(body.as_bytes()) {
         return Err(DecodeError::Checksum);

@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use super::value::{push_int, Path, Value};
+use super::value::{all_bytes, char_is, push_int, Path, Value};
 use core::fmt;
 
 /// A language the SDK speaks.
@@ -41,7 +41,7 @@ impl Lang {
 
     /// Matches a BCP 47 tag by its primary subtag: `kk-KZ`, `kk-Cyrl-KZ`, `RU` ...
     pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag.split(['-', '_']).next()?.trim();
+        let primary = tag.split(char_is('-')).next()?.split(char_is('_')).next()?.trim();
         if primary.eq_ignore_ascii_case("kk") {
             Some(Lang::Kk)
         } else if primary.eq_ignore_ascii_case("ru") {
@@ -174,6 +174,11 @@ impl Config {
     pub fn knows(&self, id: &str) -> bool {
         self.categories.iter().any(|c| c.id == id) || self.services().any(|(_, s)| s.id == id)
     }
+}
+
+/// Whether `b` may appear in an id: `a-z`, `0-9`, `-`, `_`.
+pub(crate) fn id_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
 }
 
 /// Limits that keep the cookie under 4,096 bytes.
@@ -309,35 +314,41 @@ fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     }
 }
 
-fn opt_string(o: &Obj, key: &str) -> R<Option<String>> {
+fn opt_string<'v>(o: &Obj<'v, '_>, key: &str) -> R<Option<&'v str>> {
     match o.opt(key) {
-        Some(v) => Ok(Some(string(v, &o.at(key))?.into())),
+        Some(v) => Ok(Some(string(v, &o.at(key))?)),
         None => Ok(None),
     }
 }
 
-fn l10n(v: &Value, path: &Path, langs: &[Lang]) -> R<L10n> {
+/// A text per language, borrowed from the value tree until the whole
+/// section is valid (so failing paths have nothing to free).
+type Text<'v> = [&'v str; 2];
+
+fn l10n<'v>(v: &'v Value, path: &Path, langs: &[Lang]) -> R<Text<'v>> {
     let o = Obj::new(v, path, &["kk", "ru"])?;
-    let mut out = L10n::default();
-    for lang in Lang::ALL {
+    let mut out = [""; 2];
+    for (slot, lang) in out.iter_mut().zip(Lang::ALL) {
         let code = lang.code();
         let found = if langs.contains(&lang) { Some(o.req(code)?) } else { o.opt(code) };
         if let Some(v) = found {
-            let s = string(v, &o.at(code))?.into();
-            match lang {
-                Lang::Kk => out.kk = s,
-                Lang::Ru => out.ru = s,
-            }
+            *slot = string(v, &o.at(code))?;
         }
     }
     Ok(out)
 }
 
+fn owned([kk, ru]: Text) -> L10n {
+    L10n {
+        kk: kk.into(),
+        ru: ru.into(),
+    }
+}
+
 fn id<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     let s = string(v, path)?;
     let ok = s.len() <= MAX_ID_LEN
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && all_bytes(s, id_byte);
     if !ok {
         return fail(
             path,
@@ -359,7 +370,7 @@ fn cookie_names(o: &Obj) -> R<Vec<String>> {
     for (i, v) in items.iter().enumerate() {
         let p = Path::Index(&path, i);
         let s = string(v, &p)?;
-        if s.bytes().any(|b| b <= b' ' || b";,=\"\\".contains(&b)) {
+        if !all_bytes(s, |b| !(b <= b' ' || b";,=\"\\".contains(&b))) {
             return fail(&p, &["not a valid cookie name or pattern"]);
         }
         out.push(s.into());
@@ -374,17 +385,17 @@ fn array<'v>(v: &'v Value, path: &Path) -> R<&'v [Value]> {
     }
 }
 
-fn attr_value(v: &Value, path: &Path) -> R<String> {
+fn attr_value<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     let s = string(v, path)?;
-    if s.bytes().any(|b| b < b' ' || b";,".contains(&b) || b == 0x7f) {
+    if !all_bytes(s, |b| !(b < b' ' || b";,".contains(&b) || b == 0x7f)) {
         return fail(path, &["must not contain control characters, ';' or ','"]);
     }
-    Ok(s.into())
+    Ok(s)
 }
 
 /// The `id`, `title` and `description` every category and service has: the
 /// id is checked here, the texts later (in the order errors were always reported).
-fn head<'v>(o: &Obj<'v, '_>, seen: &mut Vec<&'v str>) -> R<(String, &'v Value, &'v Value)> {
+fn head<'v>(o: &Obj<'v, '_>, seen: &mut Vec<&'v str>) -> R<(&'v str, &'v Value, &'v Value)> {
     let ipath = o.at("id");
     let id = id(o.req("id")?, &ipath)?;
     if seen.contains(&id) {
@@ -394,7 +405,7 @@ fn head<'v>(o: &Obj<'v, '_>, seen: &mut Vec<&'v str>) -> R<(String, &'v Value, &
         );
     }
     seen.push(id);
-    Ok((id.into(), o.req("title")?, o.req("description")?))
+    Ok((id, o.req("title")?, o.req("description")?))
 }
 
 fn languages(root: &Obj) -> R<Vec<Lang>> {
@@ -427,19 +438,24 @@ fn controller(root: &Obj, langs: &[Lang]) -> R<Controller> {
     let name = c.req("name")?;
     let bpath = c.at("bin");
     let bin = string(c.req("bin")?, &bpath)?;
-    if bin.len() != 12 || !bin.bytes().all(|b| b.is_ascii_digit()) {
+    if bin.len() != 12 || !all_bytes(bin, |b| b.is_ascii_digit()) {
         return fail(&bpath, &["a BIN is exactly 12 digits"]);
     }
+    let name = l10n(name, &c.at("name"), langs)?;
+    let address = match c.opt("address") {
+        Some(v) => Some(l10n(v, &c.at("address"), langs)?),
+        None => None,
+    };
+    let email = opt_string(&c, "email")?;
+    let phone = opt_string(&c, "phone")?;
+    let url = opt_string(&c, "url")?;
     Ok(Controller {
-        name: l10n(name, &c.at("name"), langs)?,
+        name: owned(name),
         bin: bin.into(),
-        address: match c.opt("address") {
-            Some(v) => Some(l10n(v, &c.at("address"), langs)?),
-            None => None,
-        },
-        email: opt_string(&c, "email")?,
-        phone: opt_string(&c, "phone")?,
-        url: opt_string(&c, "url")?,
+        address: address.map(owned),
+        email: email.map(Into::into),
+        phone: phone.map(Into::into),
+        url: url.map(Into::into),
     })
 }
 
@@ -456,17 +472,18 @@ fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
             return fail(&p.at("revision"), &["expected a whole number from 0 to ", &max, ", got ", other.kind()]);
         }
     };
+    let version = string(version, &p.at("version"))?;
     let url_path = p.at("url");
     let url = l10n(p.req("url")?, &url_path, langs)?;
-    for (code, u) in [("kk", &url.kk), ("ru", &url.ru)] {
+    for (code, u) in [("kk", url[0]), ("ru", url[1])] {
         if !u.is_empty() && !is_web_url(u) {
             return fail(&Path::Key(&url_path, code), &["must be an http(s) or relative URL"]);
         }
     }
     Ok(Policy {
-        version: string(version, &p.at("version"))?.into(),
+        version: version.into(),
         revision,
-        url,
+        url: owned(url),
     })
 }
 
@@ -520,11 +537,14 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
                 if service_count > MAX_SERVICES {
                     return fail(&sp, &["at most ", &num(MAX_SERVICES), " services in all"]);
                 }
+                let title = l10n(title, &so.at("title"), langs)?;
+                let description = l10n(description, &so.at("description"), langs)?;
+                let cookies = cookie_names(&so)?;
                 services.push(Service {
-                    id: sid,
-                    title: l10n(title, &so.at("title"), langs)?,
-                    description: l10n(description, &so.at("description"), langs)?,
-                    cookies: cookie_names(&so)?,
+                    id: sid.into(),
+                    title: owned(title),
+                    description: owned(description),
+                    cookies,
                 });
             }
         }
@@ -533,12 +553,15 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
             Some(Value::Bool(b)) => *b,
             Some(other) => return expected(&o.at("required"), "true or false", other),
         };
+        let title = l10n(title, &o.at("title"), langs)?;
+        let description = l10n(description, &o.at("description"), langs)?;
+        let cookies = cookie_names(&o)?;
         categories.push(Category {
-            id: cid,
+            id: cid.into(),
             required,
-            title: l10n(title, &o.at("title"), langs)?,
-            description: l10n(description, &o.at("description"), langs)?,
-            cookies: cookie_names(&o)?,
+            title: owned(title),
+            description: owned(description),
+            cookies,
             services,
         });
     }
@@ -546,36 +569,33 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
 }
 
 fn cookie(root: &Obj) -> R<CookieOptions> {
-    let mut cookie = CookieOptions {
-        name: "kelisim".into(),
-        domain: None,
-        path: "/".into(),
-    };
-    let Some(v) = root.opt("cookie") else {
-        return Ok(cookie);
-    };
-    let path = root.at("cookie");
-    let o = Obj::new(v, &path, &["name", "domain", "path"])?;
-    if let Some(v) = o.opt("name") {
-        let p = o.at("name");
-        let name = string(v, &p)?;
-        if name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            return fail(&p, &["use letters, digits, - and _ (at most 64)"]);
+    let (mut name, mut domain, mut path) = ("kelisim", None, "/");
+    if let Some(v) = root.opt("cookie") {
+        let at = root.at("cookie");
+        let o = Obj::new(v, &at, &["name", "domain", "path"])?;
+        if let Some(v) = o.opt("name") {
+            let p = o.at("name");
+            name = string(v, &p)?;
+            if name.len() > 64 || !all_bytes(name, |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+                return fail(&p, &["use letters, digits, - and _ (at most 64)"]);
+            }
         }
-        cookie.name = name.into();
-    }
-    if let Some(v) = o.opt("domain") {
-        cookie.domain = Some(attr_value(v, &o.at("domain"))?);
-    }
-    if let Some(v) = o.opt("path") {
-        let p = o.at("path");
-        let value = attr_value(v, &p)?;
-        if !value.starts_with('/') {
-            return fail(&p, &["must start with /"]);
+        if let Some(v) = o.opt("domain") {
+            domain = Some(attr_value(v, &o.at("domain"))?);
         }
-        cookie.path = value;
+        if let Some(v) = o.opt("path") {
+            let p = o.at("path");
+            path = attr_value(v, &p)?;
+            if !path.starts_with('/') {
+                return fail(&p, &["must start with /"]);
+            }
+        }
     }
-    Ok(cookie)
+    Ok(CookieOptions {
+        name: name.into(),
+        domain: domain.map(Into::into),
+        path: path.into(),
+    })
 }
 
 /// Decodes and validates a config.
@@ -822,5 +842,8 @@ pub(crate) mod tests {
         assert_eq!(Lang::from_tag("RU"), Some(Lang::Ru));
         assert_eq!(Lang::from_tag("en-US"), None);
         assert_eq!(Lang::from_tag(""), None);
+        assert_eq!(Lang::from_tag("kk_KZ"), Some(Lang::Kk));
+        assert_eq!(Lang::from_tag(" ru _RU-x"), Some(Lang::Ru));
+        assert_eq!(Lang::from_tag("en_kk-ru"), None);
     }
 }

@@ -9,23 +9,34 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 
+/// A one-character pattern for `split` and friends. Searching for a `char`
+/// directly goes through `memchr`, which is several times larger in wasm than
+/// comparing chars one by one; this is the same search, as one predicate type.
+pub fn char_is(sep: char) -> impl Fn(char) -> bool + Copy {
+    move |c| c == sep
+}
+
+/// Whether every byte of `s` passes `ok`: one loop for all the byte-class
+/// checks instead of one iterator instantiation per closure.
+pub fn all_bytes(s: &str, ok: fn(u8) -> bool) -> bool {
+    s.bytes().all(ok)
+}
+
 /// Appends `n` in decimal (no formatting machinery, so it stays small in wasm).
 pub fn push_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let n = n.unsigned_abs();
-    let mut div = 1u64;
-    while n / div >= 10 {
-        div *= 10;
+    push_digits(out, n.unsigned_abs());
+}
+
+/// Most significant digit first; at most 20 levels deep. Only divides by
+/// the constant 10, so there is no division-by-zero check to carry.
+fn push_digits(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_digits(out, n / 10);
     }
-    loop {
-        out.push((b'0' + (n / div % 10) as u8) as char);
-        if div == 1 {
-            break;
-        }
-        div /= 10;
-    }
+    out.push((b'0' + (n % 10) as u8) as char);
 }
 
 /// Where a value sits in a tree (`categories[2].title.kk`), kept as a chain of

@@ -32,12 +32,11 @@ pub fn to_value(v: &JsValue, path: &Path, depth: usize) -> Result<Value, Error> 
     }
     if Array::is_array(v) {
         let arr: &Array = v.unchecked_ref();
-        return arr
-            .iter()
-            .enumerate()
-            .map(|(i, item)| to_value(&item, &Path::Index(path, i), depth + 1))
-            .collect::<Result<_, _>>()
-            .map(Value::Arr);
+        let mut items = Vec::new();
+        for (i, item) in arr.iter().enumerate() {
+            items.push(to_value(&item, &Path::Index(path, i), depth + 1)?);
+        }
+        return Ok(Value::Arr(items));
     }
     if v.is_object() && !v.is_function() {
         let obj: &Object = v.unchecked_ref();
@@ -87,13 +86,16 @@ pub fn ids_to_js(ids: &[String]) -> JsValue {
 fn state_map(v: &Value, path: &str) -> Result<Vec<(String, bool)>, Error> {
     match v {
         Value::Null => Ok(Vec::new()),
-        Value::Obj(pairs) => pairs
-            .iter()
-            .map(|(k, v)| match v {
-                Value::Bool(b) => Ok((k.clone(), *b)),
-                other => Err(Error::Argument(cat(&[path, ".", k, ": expected true or false, got ", other.kind()]))),
-            })
-            .collect(),
+        Value::Obj(pairs) => {
+            let mut out = Vec::new();
+            for (k, v) in pairs {
+                let Value::Bool(b) = v else {
+                    return Err(Error::Argument(cat(&[path, ".", k, ": expected true or false, got ", v.kind()])));
+                };
+                out.push((k.clone(), *b));
+            }
+            Ok(out)
+        }
         other => Err(Error::Argument(cat(&[path, ": expected an object, got ", other.kind()]))),
     }
 }

@@ -8,11 +8,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::cat;
 use super::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
 use crate::core::config::CookieOptions;
-use crate::core::value::push_int;
+use crate::core::value::{char_is, push_int};
 
-/// The page's document, if there is one (read once, then kept).
+/// The page's document, if there is one.
 pub fn document() -> Option<Document> {
-    js::DOCUMENT.with(Option::clone)
+    js::Global::document()
 }
 
 /// The document, for building elements: only called after `start` found it.
@@ -22,7 +22,7 @@ fn doc() -> Document {
 
 /// `object[key] = value` (`Reflect.set`).
 pub fn set(object: &JsValue, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
+    js::set_property(object, key, value);
 }
 
 /// Listener option: handled during the capture phase.
@@ -98,8 +98,8 @@ fn html_document() -> Option<HtmlDocument> {
 /// Reads a cookie by name from `document.cookie`.
 pub fn read_cookie(name: &str) -> Option<String> {
     let all = html_document()?.cookie().ok()?;
-    all.split(';').find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
+    all.split(char_is(';')).find_map(|pair| {
+        let (k, v) = pair.trim().split_once(char_is('='))?;
         (k == name).then(|| v.into())
     })
 }
@@ -115,7 +115,7 @@ fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
         s.push_str("; Domain=");
         s.push_str(d);
     }
-    if js::PROTOCOL.with(|p| p.as_string()).is_some_and(|p| p == "https:") {
+    if js::Location::protocol().as_string().is_some_and(|p| p == "https:") {
         s.push_str("; Secure");
     }
     s
@@ -137,7 +137,7 @@ pub fn delete_cookie(opts: &CookieOptions) {
 
 /// `localStorage`, when the browser lets us have it.
 pub fn storage() -> Option<Storage> {
-    js::WINDOW.with(|w| w.as_ref()?.local_storage().ok().flatten())
+    js::Global::window()?.local_storage().ok().flatten()
 }
 
 /// 16 bytes from `crypto.getRandomValues`.

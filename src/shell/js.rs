@@ -39,9 +39,18 @@ extern "C" {
     #[wasm_bindgen(extends = Target)]
     pub type Window;
 
+    /// `globalThis`: the page's globals are read as its properties, so a
+    /// missing one (no `window` in a worker) reads as `undefined`.
+    #[wasm_bindgen(js_name = globalThis)]
+    pub type Global;
+
     /// `window`, absent outside a page (a worker).
-    #[wasm_bindgen(thread_local_v2, js_name = window)]
-    pub static WINDOW: Option<Window>;
+    #[wasm_bindgen(static_method_of = Global, getter)]
+    pub fn window() -> Option<Window>;
+
+    /// `document`, absent outside a page (a worker).
+    #[wasm_bindgen(static_method_of = Global, getter)]
+    pub fn document() -> Option<Document>;
 
     /// `window.localStorage`; throws when storage is blocked.
     #[wasm_bindgen(method, getter, catch, js_name = localStorage)]
@@ -51,10 +60,6 @@ extern "C" {
     #[derive(Clone)]
     #[wasm_bindgen(extends = Node, extends = Target)]
     pub type Document;
-
-    /// `document`, absent outside a page (a worker).
-    #[wasm_bindgen(thread_local_v2, js_name = document)]
-    pub static DOCUMENT: Option<Document>;
 
     /// `document.body`.
     #[wasm_bindgen(method, getter)]
@@ -174,17 +179,30 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = setItem)]
     pub fn set_item(this: &Storage, key: &str, value: &str) -> Result<(), JsValue>;
 
+    /// `navigator`.
+    #[wasm_bindgen(js_name = navigator)]
+    pub type Navigator;
+
     /// `navigator.languages`.
-    #[wasm_bindgen(thread_local_v2, js_namespace = navigator, js_name = languages)]
-    pub static LANGUAGES: js_sys::Array;
+    #[wasm_bindgen(static_method_of = Navigator, getter)]
+    pub fn languages() -> js_sys::Array;
+
+    /// `location`.
+    #[wasm_bindgen(js_name = location)]
+    pub type Location;
 
     /// `location.protocol`.
-    #[wasm_bindgen(thread_local_v2, js_namespace = location, js_name = protocol)]
-    pub static PROTOCOL: JsValue;
+    #[wasm_bindgen(static_method_of = Location, getter)]
+    pub fn protocol() -> JsValue;
 
     /// `crypto.getRandomValues(buf)`.
     #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
     pub fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
+
+    /// `Reflect.set(object, key, value)`: cannot throw on the objects the
+    /// shell passes (its own plain objects and elements).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    pub fn set_property(object: &JsValue, key: &str, value: &JsValue);
 
     /// `console.warn(message)`.
     #[wasm_bindgen(js_namespace = console)]

@@ -129,7 +129,12 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     let storage_ok = storage.is_some();
     let saved = storage.and_then(|s| s.get_item(LANG_KEY).ok().flatten());
     let html_lang = document.document_element().and_then(|e| e.get_attribute("lang"));
-    let navigator: Vec<String> = js::LANGUAGES.with(|l| l.iter().filter_map(|v| v.as_string()).collect());
+    let mut navigator: Vec<String> = Vec::new();
+    for tag in js::Navigator::languages().iter() {
+        if let Some(tag) = tag.as_string() {
+            navigator.push(tag);
+        }
+    }
     let cookie = dom::read_cookie(&config.cookie.name);
     let hints = Hints {
         cookie: cookie.as_deref(),
@@ -312,13 +317,11 @@ fn set_language(state: &Shared, lang: Lang) -> Result<(), Error> {
 }
 
 fn dispatch(name: &str, detail: &JsValue) {
-    js::WINDOW.with(|w| {
-        if let Some(w) = w {
-            let init = js_sys::Object::new();
-            dom::set(&init, "detail", detail);
-            w.dispatch_event(&CustomEvent::new(name, &init));
-        }
-    });
+    if let Some(w) = js::Global::window() {
+        let init = js_sys::Object::new();
+        dom::set(&init, "detail", detail);
+        w.dispatch_event(&CustomEvent::new(name, &init));
+    }
 }
 
 /// Carries out effects. Borrows end before any event is dispatched, so
@@ -494,10 +497,11 @@ impl Kelisim {
         set_language(&self.state, lang).map_err(into_js)
     }
 
-    /// The current language (`kk` or `ru`).
+    /// The current language (`kk` or `ru`), as a JS string made directly
+    /// from the static code (no Rust `String` to hand over and free).
     #[wasm_bindgen(getter)]
-    pub fn language(&self) -> String {
-        self.state.borrow().session.language().code().into()
+    pub fn language(&self) -> JsValue {
+        JsValue::from_str(self.state.borrow().session.language().code())
     }
 
     fn decide(&self, choice: Choice) -> Result<JsValue, JsValue> {

@@ -1,4 +1,6 @@
-// Shrinks the wasm module's import/export names and the JS glue that uses them.
+// Shrinks what dist/ ships without changing what it does.
+//
+// 1. The wasm module's import/export names and the JS glue that uses them.
 //
 // wasm-bindgen names every import `__wbg_<method>_<16 hex digits>` and the same
 // string appears in the module and in the glue; those hashes barely compress.
@@ -8,7 +10,9 @@
 // module is provided and every export the glue reads exists. The public API
 // (`start`, `Kelisim`, `initSync`, the default export) is untouched.
 //
-// usage: node scripts/minify-glue.mjs <dir with kelisim_core.js and kelisim_core_bg.wasm>
+// 2. kelisim.js and kelisim.css without comments and indentation.
+//
+// usage: node scripts/minify.mjs <dist dir with kelisim_core.js, kelisim_core_bg.wasm, kelisim.js, kelisim.css>
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -28,7 +32,7 @@ const out = execFileSync(wasmOpt, [...features, "--minify-imports-and-exports-an
 const map = JSON.parse(out.slice(out.indexOf("{")));
 
 const fail = (msg) => {
-  console.error(`minify-glue: ${msg}`);
+  console.error(`minify: ${msg}`);
   process.exit(1);
 };
 const escape = (s) => s.replace(/[$.*+?^(){}[\]|\\]/g, "\\$&");
@@ -54,12 +58,24 @@ const oldModule = `"./kelisim_core_bg.js": import0,`;
 if (!js.includes(oldModule)) fail("import module key not found in the glue");
 js = js.replace(oldModule, `${key(modules[0])}: import0,`);
 
-// Comments and indentation (the glue has no multi-line strings).
-js = js
-  .replace(/^[ \t]*\/\*\*[\s\S]*?\*\/[ \t]*\n/gm, "")
-  .replace(/^[ \t]*\/\/.*\n/gm, "")
-  .replace(/^[ \t]+/gm, "")
-  .replace(/\n{2,}/g, "\n");
+// The JS wrappers wasm-bindgen generates for closure calls carry the Rust
+// symbol (`wasm_bindgen__convert__closures_..._invoke__h<hash>`); shorten them.
+if (js.includes("__wbg_invoke")) fail("the glue already uses the name __wbg_invoke");
+let invokers = 0;
+const invokerNames = new Map();
+js = js.replace(/\bwasm_bindgen__convert__closures_+\w*?invoke__h[0-9a-f]{16}\b/g, (name) => {
+  if (!invokerNames.has(name)) invokerNames.set(name, `__wbg_invoke${invokers++}`);
+  return invokerNames.get(name);
+});
+
+// Whole-line comments, doc comments and indentation (no multi-line strings here).
+const stripJs = (src) =>
+  src
+    .replace(/^[ \t]*\/\*\*[\s\S]*?\*\/[ \t]*\n/gm, "")
+    .replace(/^[ \t]*\/\/.*\n/gm, "")
+    .replace(/^[ \t]+/gm, "")
+    .replace(/\n{2,}/g, "\n");
+js = stripJs(js);
 
 // Every import must be provided under its new name, every export read must exist.
 const provided = new Set([...js.matchAll(/^([A-Za-z_$][\w$]*|"[^"]*"):\s*function/gm)].map((m) => m[1].replace(/"/g, "")));
@@ -74,3 +90,16 @@ if (/__wbg_\w+_[0-9a-f]{16}\b/.test(js)) fail("an unrenamed import is left in th
 
 writeFileSync(jsPath, js);
 execFileSync(process.execPath, ["--check", jsPath]);
+
+const entryPath = path.join(dir, "kelisim.js");
+writeFileSync(entryPath, stripJs(readFileSync(entryPath, "utf8")));
+execFileSync(process.execPath, ["--check", entryPath]);
+
+// CSS: comments; a line break plus indentation after `;`, `{`, `}` or `,`;
+// any other indentation (its line break still separates the tokens).
+const cssPath = path.join(dir, "kelisim.css");
+const css = readFileSync(cssPath, "utf8")
+  .replace(/\/\*[\s\S]*?\*\/\n?/g, "")
+  .replace(/([;{},])\n[ \t]+/g, "$1")
+  .replace(/\n[ \t]+/g, "\n");
+writeFileSync(cssPath, css);
