@@ -220,13 +220,9 @@ type R<T> = Result<T, ConfigError>;
 #[cold]
 #[inline(never)]
 fn error(path: &Path, parts: &[&str]) -> ConfigError {
-    let mut message = String::new();
-    for part in parts {
-        message.push_str(part);
-    }
     ConfigError {
         path: path.render(),
-        message,
+        message: super::value::cat(parts),
     }
 }
 

@@ -22,6 +22,16 @@ pub fn all_bytes(s: &str, ok: fn(u8) -> bool) -> bool {
     s.bytes().all(ok)
 }
 
+/// Joins string pieces (instead of `format!`, which pulls in the formatting
+/// machinery). Used by the core's error messages and the shell's.
+pub fn cat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 /// Appends `n` in decimal (no formatting machinery, so it stays small in wasm).
 pub fn push_int(out: &mut String, n: i64) {
     if n < 0 {

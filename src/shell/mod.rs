@@ -24,6 +24,7 @@ use crate::core::config::{self, ConfigError, Lang};
 use crate::core::consent::Choice;
 use crate::core::ids::uuid_v4;
 use crate::core::session::{Discarded, Effect, Hints, Session, View};
+pub(crate) use crate::core::value::cat;
 use crate::core::value::Path;
 
 /// Everything that can go wrong at the JS boundary.
@@ -39,15 +40,6 @@ pub enum Error {
     NoDocument,
     /// A browser call failed.
     Browser(String),
-}
-
-/// Joins string pieces (instead of `format!`, which pulls in the formatting machinery).
-pub(crate) fn cat(parts: &[&str]) -> String {
-    let mut out = String::new();
-    for p in parts {
-        out.push_str(p);
-    }
-    out
 }
 
 impl Error {
@@ -89,8 +81,6 @@ struct State {
     root: Element,
     /// Switch states of an open panel, kept across a language switch.
     draft: Vec<(String, bool)>,
-    /// Whether localStorage works (checked once).
-    storage_ok: bool,
     _listeners: Vec<dom::Listener>,
 }
 
@@ -125,9 +115,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     let document = dom::document().ok_or(Error::NoDocument)?;
     let body = document.body().ok_or(Error::NoDocument)?;
 
-    let storage = dom::storage();
-    let storage_ok = storage.is_some();
-    let saved = storage.and_then(|s| s.get_item(LANG_KEY).ok().flatten());
+    let saved = dom::storage().and_then(|s| s.get_item(LANG_KEY).ok().flatten());
     let html_lang = document.document_element().and_then(|e| e.get_attribute("lang"));
     let mut navigator: Vec<String> = Vec::new();
     for tag in js::Navigator::languages().iter() {
@@ -169,7 +157,6 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
         session,
         root: root.clone(),
         draft: Vec::new(),
-        storage_ok,
         _listeners: Vec::new(),
     }));
     let mut listeners = Vec::new();
@@ -337,10 +324,8 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
             }
             Effect::DeleteCookie => dom::delete_cookie(&state.borrow().session.config().cookie),
             Effect::SaveLanguage(lang) => {
-                if state.borrow().storage_ok {
-                    if let Some(s) = dom::storage() {
-                        let _ = s.set_item(LANG_KEY, lang.code());
-                    }
+                if let Some(s) = dom::storage() {
+                    let _ = s.set_item(LANG_KEY, lang.code());
                 }
             }
             Effect::Render(v) => render(state, v),
