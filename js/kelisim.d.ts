@@ -36,6 +36,8 @@ export interface ServiceConfig {
   description: Localized;
   /** Cookie names or `*` patterns this service sets. */
   cookies?: string[];
+  /** The declared third party (`thirdParties[].id`) that receives data through this service. */
+  thirdParty?: string;
 }
 
 export interface CategoryConfig {
@@ -47,6 +49,38 @@ export interface CategoryConfig {
   description: Localized;
   cookies?: string[];
   services?: ServiceConfig[];
+  /** The personal data this category collects, one item per kind (Law No. 94-V Art. 8(4)). */
+  data?: Localized[];
+}
+
+/** An organisation outside the site that receives data or that links lead to. */
+export interface ThirdPartyConfig {
+  /** `[a-z0-9_-]`, at most 32 characters, unique among third parties. */
+  id: string;
+  name: Localized;
+  /** 1 to 16 lowercase host names it owns; subdomains are included. */
+  domains: string[];
+  /** Absolute http(s) URL of its own privacy policy. */
+  policyUrl: string;
+  /** ISO 3166-1 alpha-2 code of the country data go to, e.g. "US". */
+  country: string;
+  /** What it may collect. */
+  collects: Localized;
+  /** Why. */
+  purpose: Localized;
+}
+
+/** A third-party log-in ("log in with Facebook"). */
+export interface OAuthConfig {
+  /** `[a-z0-9_-]`, at most 32 characters, unique among OAuth providers. */
+  id: string;
+  name: Localized;
+  /** The data the site receives on log-in. */
+  receives: Localized;
+  /** Absolute http(s) URL of the provider's privacy policy. */
+  policyUrl: string;
+  /** The declared third party behind it. */
+  thirdParty?: string;
 }
 
 export interface CookieOptions {
@@ -69,6 +103,14 @@ export interface Config {
   /** At most 16 categories and 64 services in all. */
   categories: CategoryConfig[];
   cookie?: CookieOptions;
+  /** At most 32. */
+  thirdParties?: ThirdPartyConfig[];
+  /** At most 32. */
+  oauth?: OAuthConfig[];
+  /** Which links get a disclosure before the visitor leaves. Default "declared". */
+  externalLinks?: "declared" | "all" | "off";
+  /** Whether personal data are published in public sources (Law No. 94-V Art. 8(4)). Default false. */
+  publicSources?: boolean;
 }
 
 export type Method = "accept-all" | "reject-all" | "custom" | "withdraw";

@@ -115,6 +115,8 @@ pub struct Service {
     pub description: L10n,
     /// Cookie names or `*` patterns it sets.
     pub cookies: Vec<String>,
+    /// The declared third party (`thirdParties[].id`) that receives data through it.
+    pub third_party: Option<String>,
 }
 
 /// A consent category.
@@ -132,6 +134,55 @@ pub struct Category {
     pub cookies: Vec<String>,
     /// Services in this category.
     pub services: Vec<Service>,
+    /// The personal data this category collects, one item per kind of data
+    /// (Law No. 94-V Art. 8(4): "the list of data collected").
+    pub data: Vec<L10n>,
+}
+
+/// An organisation outside the site that receives visitors' data or whose
+/// site visitors may leave for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThirdParty {
+    /// Stable id, `[a-z0-9_-]`, unique among third parties.
+    pub id: String,
+    /// Name shown to the visitor.
+    pub name: L10n,
+    /// Hostnames it owns, lowercase; subdomains are included.
+    pub domains: Vec<String>,
+    /// Its own privacy policy.
+    pub policy_url: String,
+    /// ISO 3166-1 alpha-2 code (upper case) of the country data go to.
+    pub country: String,
+    /// What it may collect.
+    pub collects: L10n,
+    /// Why.
+    pub purpose: L10n,
+}
+
+/// A third-party log-in ("log in with Facebook").
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthProvider {
+    /// Stable id, `[a-z0-9_-]`, unique among OAuth providers.
+    pub id: String,
+    /// Provider name shown to the visitor.
+    pub name: L10n,
+    /// The data the site receives on log-in.
+    pub receives: L10n,
+    /// The provider's privacy policy.
+    pub policy_url: String,
+    /// The declared third party behind it, when there is one.
+    pub third_party: Option<String>,
+}
+
+/// Which links get a disclosure before the visitor leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalLinks {
+    /// Only links to declared third parties (the default).
+    Declared,
+    /// Declared third parties, and a generic disclosure for any other origin.
+    All,
+    /// No link disclosures.
+    Off,
 }
 
 /// Where and how the consent cookie is written.
@@ -160,6 +211,15 @@ pub struct Config {
     pub categories: Vec<Category>,
     /// Consent cookie options.
     pub cookie: CookieOptions,
+    /// Declared third parties.
+    pub third_parties: Vec<ThirdParty>,
+    /// Third-party log-ins.
+    pub oauth: Vec<OAuthProvider>,
+    /// Which links get a disclosure.
+    pub external_links: ExternalLinks,
+    /// Whether personal data are published in public sources (Law No. 94-V
+    /// Art. 8(4)); default false.
+    pub public_sources: bool,
 }
 
 impl Config {
@@ -168,6 +228,18 @@ impl Config {
         self.categories
             .iter()
             .flat_map(|c| c.services.iter().map(move |s| (c, s)))
+    }
+
+    /// The declared third party with this id.
+    pub fn third_party(&self, id: &str) -> Option<&ThirdParty> {
+        self.third_parties.iter().find(|t| t.id == id)
+    }
+
+    /// The declared third party whose domains include `host` (or a parent of it).
+    pub fn party_for_host(&self, host: &str) -> Option<&ThirdParty> {
+        self.third_parties
+            .iter()
+            .find(|t| t.domains.iter().any(|d| host_in_domain(host, d)))
     }
 
     /// True when `id` names a category or a service.
@@ -187,6 +259,19 @@ pub const MAX_CATEGORIES: usize = 16;
 pub const MAX_SERVICES: usize = 64;
 /// Longest id.
 pub const MAX_ID_LEN: usize = 32;
+/// At most this many third parties, and as many OAuth providers.
+pub const MAX_PARTIES: usize = 32;
+
+/// Whether `host` is `domain` or one of its subdomains (ASCII case-insensitive;
+/// a trailing dot on `host` is ignored).
+pub fn host_in_domain(host: &str, domain: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host).as_bytes();
+    let d = domain.as_bytes();
+    if host.len() < d.len() || !host[host.len() - d.len()..].eq_ignore_ascii_case(d) {
+        return false;
+    }
+    host.len() == d.len() || host[host.len() - d.len() - 1] == b'.'
+}
 
 /// A config field that is missing or wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -501,7 +586,7 @@ pub fn is_web_url(u: &str) -> bool {
     true
 }
 
-fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
+fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Category>> {
     let v = root.req("categories")?;
     let path = root.at("categories");
     let items = array(v, &path)?;
@@ -519,7 +604,7 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
         let o = Obj::new(
             item,
             &cpath,
-            &["id", "required", "title", "description", "cookies", "services"],
+            &["id", "required", "title", "description", "cookies", "services", "data"],
         )?;
         let (cid, title, description) = head(&o, &mut seen)?;
         let mut services = Vec::new();
@@ -527,7 +612,7 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
             let spath = o.at("services");
             for (j, s) in array(sv, &spath)?.iter().enumerate() {
                 let sp = Path::Index(&spath, j);
-                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies"])?;
+                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies", "thirdParty"])?;
                 let (sid, title, description) = head(&so, &mut seen)?;
                 service_count += 1;
                 if service_count > MAX_SERVICES {
@@ -536,11 +621,23 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
                 let title = l10n(title, &so.at("title"), langs)?;
                 let description = l10n(description, &so.at("description"), langs)?;
                 let cookies = cookie_names(&so)?;
+                let third_party = match so.opt("thirdParty") {
+                    Some(v) => {
+                        let p = so.at("thirdParty");
+                        let tp = id(v, &p)?;
+                        if !parties.iter().any(|t| t.id == tp) {
+                            return fail(&p, &["\"", tp, "\" is not a declared third party (thirdParties[].id)"]);
+                        }
+                        Some(tp.into())
+                    }
+                    None => None,
+                };
                 services.push(Service {
                     id: sid.into(),
                     title: owned(title),
                     description: owned(description),
                     cookies,
+                    third_party,
                 });
             }
         }
@@ -552,6 +649,13 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
         let title = l10n(title, &o.at("title"), langs)?;
         let description = l10n(description, &o.at("description"), langs)?;
         let cookies = cookie_names(&o)?;
+        let mut data = Vec::new();
+        if let Some(dv) = o.opt("data") {
+            let dpath = o.at("data");
+            for (j, item) in array(dv, &dpath)?.iter().enumerate() {
+                data.push(owned(l10n(item, &Path::Index(&dpath, j), langs)?));
+            }
+        }
         categories.push(Category {
             id: cid.into(),
             required,
@@ -559,9 +663,146 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
             description: owned(description),
             cookies,
             services,
+            data,
         });
     }
     Ok(categories)
+}
+
+/// A list of objects with unique ids under `key`, at most [`MAX_PARTIES`].
+fn id_list<'v, T>(
+    root: &Obj<'v, '_>,
+    key: &str,
+    fields: &[&str],
+    mut each: impl FnMut(&Obj<'v, '_>, &'v str) -> R<T>,
+) -> R<Vec<T>> {
+    let Some(v) = root.opt(key) else {
+        return Ok(Vec::new());
+    };
+    let path = root.at(key);
+    let items = array(v, &path)?;
+    if items.len() > MAX_PARTIES {
+        return fail(&path, &["at most ", &num(MAX_PARTIES), " entries"]);
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let ipath = Path::Index(&path, i);
+        let o = Obj::new(item, &ipath, fields)?;
+        let idp = o.at("id");
+        let id = id(o.req("id")?, &idp)?;
+        if seen.contains(&id) {
+            return fail(&idp, &["\"", id, "\" is used twice"]);
+        }
+        seen.push(id);
+        out.push(each(&o, id)?);
+    }
+    Ok(out)
+}
+
+/// A required absolute `https:`/`http:` URL.
+fn abs_url<'v>(o: &Obj<'v, '_>, key: &str) -> R<&'v str> {
+    let p = o.at(key);
+    let u = string(o.req(key)?, &p)?;
+    let lower = u.as_bytes();
+    let ok = is_web_url(u)
+        && (lower.len() > 8 && lower[..8].eq_ignore_ascii_case(b"https://")
+            || lower.len() > 7 && lower[..7].eq_ignore_ascii_case(b"http://"));
+    if !ok {
+        return fail(&p, &["must be an absolute http(s) URL"]);
+    }
+    Ok(u)
+}
+
+fn third_parties(root: &Obj, langs: &[Lang]) -> R<Vec<ThirdParty>> {
+    let fields = ["id", "name", "domains", "policyUrl", "country", "collects", "purpose"];
+    id_list(root, "thirdParties", &fields, |o, id| {
+        let name = l10n(o.req("name")?, &o.at("name"), langs)?;
+        let dpath = o.at("domains");
+        let ds = array(o.req("domains")?, &dpath)?;
+        if ds.is_empty() || ds.len() > 16 {
+            return fail(&dpath, &["list 1 to 16 domains"]);
+        }
+        let mut domains = Vec::with_capacity(ds.len());
+        for (j, d) in ds.iter().enumerate() {
+            let p = Path::Index(&dpath, j);
+            let d = string(d, &p)?;
+            let ok = d.len() <= 253
+                && d.contains('.')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+                && all_bytes(d, |b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+            if !ok {
+                return fail(&p, &["\"", d, "\" is not a lowercase host name such as facebook.com"]);
+            }
+            domains.push(d.into());
+        }
+        let policy_url = abs_url(o, "policyUrl")?;
+        let cpath = o.at("country");
+        let country = string(o.req("country")?, &cpath)?;
+        if country.len() != 2 || !all_bytes(country, |b| b.is_ascii_uppercase()) {
+            return fail(&cpath, &["use an ISO 3166-1 alpha-2 code such as KZ, RU or US"]);
+        }
+        let collects = l10n(o.req("collects")?, &o.at("collects"), langs)?;
+        let purpose = l10n(o.req("purpose")?, &o.at("purpose"), langs)?;
+        Ok(ThirdParty {
+            id: id.into(),
+            name: owned(name),
+            domains,
+            policy_url: policy_url.into(),
+            country: country.into(),
+            collects: owned(collects),
+            purpose: owned(purpose),
+        })
+    })
+}
+
+fn oauth(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<OAuthProvider>> {
+    let fields = ["id", "name", "receives", "policyUrl", "thirdParty"];
+    id_list(root, "oauth", &fields, |o, id| {
+        let name = l10n(o.req("name")?, &o.at("name"), langs)?;
+        let receives = l10n(o.req("receives")?, &o.at("receives"), langs)?;
+        let policy_url = abs_url(o, "policyUrl")?;
+        let third_party = match o.opt("thirdParty") {
+            Some(v) => {
+                let p = o.at("thirdParty");
+                let tp = self::id(v, &p)?;
+                if !parties.iter().any(|t| t.id == tp) {
+                    return fail(&p, &["\"", tp, "\" is not a declared third party (thirdParties[].id)"]);
+                }
+                Some(tp.into())
+            }
+            None => None,
+        };
+        Ok(OAuthProvider {
+            id: id.into(),
+            name: owned(name),
+            receives: owned(receives),
+            policy_url: policy_url.into(),
+            third_party,
+        })
+    })
+}
+
+fn flag(root: &Obj, key: &str) -> R<bool> {
+    match root.opt(key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => expected(&root.at(key), "true or false", other),
+    }
+}
+
+fn external_links(root: &Obj) -> R<ExternalLinks> {
+    let Some(v) = root.opt("externalLinks") else {
+        return Ok(ExternalLinks::Declared);
+    };
+    let p = root.at("externalLinks");
+    match string(v, &p)? {
+        "declared" => Ok(ExternalLinks::Declared),
+        "all" => Ok(ExternalLinks::All),
+        "off" => Ok(ExternalLinks::Off),
+        other => fail(&p, &["\"", other, "\" is not one of: declared, all, off"]),
+    }
 }
 
 fn cookie(root: &Obj) -> R<CookieOptions> {
@@ -599,7 +840,18 @@ pub fn decode(v: &Value) -> R<Config> {
     let root = Obj::new(
         v,
         &Path::Root,
-        &["controller", "policy", "languages", "defaultLanguage", "categories", "cookie"],
+        &[
+            "controller",
+            "policy",
+            "languages",
+            "defaultLanguage",
+            "categories",
+            "cookie",
+            "thirdParties",
+            "oauth",
+            "externalLinks",
+            "publicSources",
+        ],
     )?;
     let languages = languages(&root)?;
     let default_language = match root.opt("defaultLanguage") {
@@ -617,8 +869,12 @@ pub fn decode(v: &Value) -> R<Config> {
     let langs = &languages[..];
     let controller = controller(&root, langs)?;
     let policy = policy(&root, langs)?;
-    let categories = categories(&root, langs)?;
+    let third_parties = third_parties(&root, langs)?;
+    let categories = categories(&root, langs, &third_parties)?;
     let cookie = cookie(&root)?;
+    let oauth = oauth(&root, langs, &third_parties)?;
+    let external_links = external_links(&root)?;
+    let public_sources = flag(&root, "publicSources")?;
     Ok(Config {
         controller,
         policy,
@@ -626,6 +882,10 @@ pub fn decode(v: &Value) -> R<Config> {
         default_language,
         categories,
         cookie,
+        third_parties,
+        oauth,
+        external_links,
+        public_sources,
     })
 }
 
@@ -829,6 +1089,94 @@ pub(crate) mod tests {
         for good in ["/privacy/kk.html", "privacy.html", "https://example.kz/p", "HTTP://x", "/a?b=c:d", "#policy", "//cdn.example.kz/p"] {
             assert!(is_web_url(good), "{good:?} refused");
         }
+    }
+
+    fn party(id: &str, domains: &[&str]) -> Value {
+        Value::obj([
+            ("id", Value::str(id)),
+            ("name", t("Meta", "Meta")),
+            ("domains", Value::Arr(domains.iter().map(|d| Value::str(*d)).collect())),
+            ("policyUrl", Value::str("https://www.facebook.com/privacy/policy/")),
+            ("country", Value::str("US")),
+            ("collects", t("Профиль", "Профиль")),
+            ("purpose", t("Жарнама", "Реклама")),
+        ])
+    }
+
+    #[test]
+    fn third_parties_oauth_and_data_decode() {
+        let mut v = sample();
+        set(&mut v, &["thirdParties"], Some(Value::Arr(vec![party("meta", &["facebook.com", "fb.com"])])));
+        set(&mut v, &["categories", "2", "services", "0", "thirdParty"], Some(Value::str("meta")));
+        set(
+            &mut v,
+            &["categories", "1", "data"],
+            Some(Value::Arr(vec![t("IP мекенжайы", "IP-адрес"), t("Қаралған беттер", "Просмотренные страницы")])),
+        );
+        set(
+            &mut v,
+            &["oauth"],
+            Some(Value::Arr(vec![Value::obj([
+                ("id", Value::str("facebook")),
+                ("name", t("Facebook", "Facebook")),
+                ("receives", t("Аты, email", "Имя, email")),
+                ("policyUrl", Value::str("https://www.facebook.com/privacy/policy/")),
+                ("thirdParty", Value::str("meta")),
+            ])])),
+        );
+        set(&mut v, &["externalLinks"], Some(Value::str("all")));
+        set(&mut v, &["publicSources"], Some(Value::Bool(true)));
+        let c = decode(&v).unwrap();
+        assert_eq!(c.third_parties[0].domains, vec!["facebook.com", "fb.com"]);
+        assert_eq!(c.categories[2].services[0].third_party.as_deref(), Some("meta"));
+        assert_eq!(c.categories[1].data[1].get(Lang::Ru), "Просмотренные страницы");
+        assert_eq!(c.oauth[0].third_party.as_deref(), Some("meta"));
+        assert_eq!(c.external_links, ExternalLinks::All);
+        assert!(c.public_sources);
+        assert_eq!(c.party_for_host("m.facebook.com").map(|p| p.id.as_str()), Some("meta"));
+        assert_eq!(c.party_for_host("FB.COM.").map(|p| p.id.as_str()), Some("meta"));
+        assert!(c.party_for_host("notfacebook.com").is_none());
+        assert!(c.party_for_host("facebook.com.evil.kz").is_none());
+        let d = decode(&sample()).unwrap();
+        assert_eq!((d.external_links, d.public_sources, d.third_parties.len()), (ExternalLinks::Declared, false, 0));
+    }
+
+    #[test]
+    fn third_party_errors_are_named() {
+        let cases: Vec<(Vec<&str>, Value, &str)> = vec![
+            (vec!["categories", "1", "services", "0", "thirdParty"], Value::str("meta"), "categories[1].services[0].thirdParty: \"meta\" is not a declared third party"),
+            (vec!["thirdParties"], Value::Arr(vec![party("meta", &["Facebook.com"])]), "thirdParties[0].domains[0]: \"Facebook.com\" is not a lowercase host name"),
+            (vec!["thirdParties"], Value::Arr(vec![party("meta", &[])]), "thirdParties[0].domains: list 1 to 16 domains"),
+            (vec!["thirdParties"], Value::Arr(vec![party("meta", &["a.kz"]), party("meta", &["b.kz"])]), "thirdParties[1].id: \"meta\" is used twice"),
+            (vec!["externalLinks"], Value::str("some"), "externalLinks: \"some\" is not one of: declared, all, off"),
+            (vec!["publicSources"], Value::str("no"), "publicSources: expected true or false"),
+            (vec!["categories", "1", "data"], Value::Arr(vec![Value::str("IP")]), "categories[1].data[0]: expected an object"),
+        ];
+        for (path, value, expected) in cases {
+            let mut v = sample();
+            set(&mut v, &path, Some(value));
+            let e = error_of(&v);
+            assert!(e.starts_with(expected), "{path:?}: got {e:?}, want {expected:?}");
+        }
+        let mut p = party("meta", &["a.kz"]);
+        set(&mut p, &["policyUrl"], Some(Value::str("javascript:alert(1)")));
+        let mut v = sample();
+        set(&mut v, &["thirdParties"], Some(Value::Arr(vec![p])));
+        assert_eq!(error_of(&v), "thirdParties[0].policyUrl: must be an absolute http(s) URL");
+        let mut p = party("meta", &["a.kz"]);
+        set(&mut p, &["country"], Some(Value::str("usa")));
+        let mut v = sample();
+        set(&mut v, &["thirdParties"], Some(Value::Arr(vec![p])));
+        assert_eq!(error_of(&v), "thirdParties[0].country: use an ISO 3166-1 alpha-2 code such as KZ, RU or US");
+    }
+
+    #[test]
+    fn host_in_domain_matches_labels_only() {
+        assert!(host_in_domain("vk.com", "vk.com"));
+        assert!(host_in_domain("m.vk.com", "vk.com"));
+        assert!(!host_in_domain("evilvk.com", "vk.com"));
+        assert!(!host_in_domain("vk.com.kz", "vk.com"));
+        assert!(!host_in_domain("com", "vk.com"));
     }
 
     #[test]
