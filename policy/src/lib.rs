@@ -465,6 +465,59 @@ pub fn detect_bin(text: &str) -> Option<String> {
     None
 }
 
+/// The words of a string: maximal runs of letters and digits (`char::is_alphanumeric`).
+/// Punctuation, markup and spacing are not words, so `Бэк-\nофис` and
+/// `Бэк-офис` have the same words, and so do `**ҚР**` and `ҚР`.
+pub fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
+}
+
+/// The words of a policy text in reading order: the title, the introduction,
+/// then each section's number, heading, blocks and sub-sections (list markers
+/// before their item, tables row by row).
+pub fn text_words(t: &Text) -> Vec<String> {
+    use policy::{Block, Section, Span};
+    fn spans(out: &mut Vec<String>, s: &[Span]) {
+        for span in s {
+            out.extend(words(&span.text));
+        }
+    }
+    fn blocks(out: &mut Vec<String>, bs: &[Block]) {
+        for b in bs {
+            match b {
+                Block::Paragraph(s) => spans(out, s),
+                Block::List { items, .. } => {
+                    for it in items {
+                        if let Some(m) = &it.marker {
+                            out.extend(words(m));
+                        }
+                        blocks(out, &it.blocks);
+                    }
+                }
+                Block::Table { rows, .. } => {
+                    for cell in rows.iter().flatten() {
+                        spans(out, cell);
+                    }
+                }
+            }
+        }
+    }
+    fn sections(out: &mut Vec<String>, ss: &[Section]) {
+        for s in ss {
+            out.extend(words(&s.number));
+            if let Some(h) = &s.heading {
+                spans(out, h);
+            }
+            blocks(out, &s.blocks);
+            sections(out, &s.sections);
+        }
+    }
+    let mut out = words(&t.title);
+    blocks(&mut out, &t.intro);
+    sections(&mut out, &t.sections);
+    out
+}
+
 /// Parses `VERSION,DATE,URL` (the date may be empty) for `--previous`.
 pub fn parse_edition(s: &str) -> Result<Edition, String> {
     let parts: Vec<&str> = s.splitn(3, ',').map(str::trim).collect();

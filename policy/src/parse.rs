@@ -234,7 +234,7 @@ enum Kind {
 /// Whether the line `next` continues the paragraph `p` (rather than starting a
 /// new one), `blank` telling whether blank lines came between:
 ///
-/// 1. a line starting in lowercase always continues;
+/// 1. a line starting with a lowercase letter always continues;
 /// 2. a line in capitals after one that is not (or the reverse) does not: it is
 ///    a heading boundary; two lines in capitals are one heading;
 /// 3. after `.`, `!`, `?`, `;` or `:` at the end of a line, a new paragraph starts;
@@ -246,7 +246,8 @@ fn continues(p: &Pending, blank: bool, next: &str) -> bool {
     if p.text.is_empty() {
         return true;
     }
-    if first_alnum(next).is_some_and(|c| c.is_lowercase()) {
+    // The line itself starts in lowercase (not after a quote: «iBusiness» is a name).
+    if next.chars().next().is_some_and(|c| c.is_lowercase()) {
         return true;
     }
     let (pu, nu) = (is_upper(&p.text), is_upper(next));
@@ -842,5 +843,52 @@ mod tests {
         assert_eq!(spans("a ** b", false), vec![Span::plain("a ** b")]);
         assert_eq!(plain(&spans("http/www.pbo.kz адресі", true)), "http/www.pbo.kz адресі");
         assert!(spans("http/www.pbo.kz", true)[0].href.is_none());
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::{text_words, words};
+    use proptest::prelude::*;
+
+    /// A word of Kazakh letters, sometimes capitalised, sometimes followed by punctuation.
+    fn word() -> impl Strategy<Value = String> {
+        let letters: Vec<char> = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі".chars().collect();
+        (
+            proptest::collection::vec(proptest::sample::select(letters), 1..9),
+            any::<bool>(),
+            proptest::sample::select(vec!["", "", "", ".", ",", ";", ":"]),
+        )
+            .prop_map(|(cs, cap, punct)| {
+                let mut w: String = cs.into_iter().collect();
+                if cap {
+                    let mut it = w.chars();
+                    let first = it.next().unwrap().to_uppercase().collect::<String>();
+                    w = first + it.as_str();
+                }
+                w + punct
+            })
+    }
+
+    proptest! {
+        /// Whatever the hard line breaks, blank lines and runs of spaces between
+        /// them, the words come out all there and in order.
+        #[test]
+        fn reflow_never_loses_or_reorders_words(
+            ws in proptest::collection::vec((word(), proptest::sample::select(vec![" ", " ", " ", "  ", "\n", " \n", "\n\n", "\n \n\n"])), 1..80),
+        ) {
+            let mut src = String::new();
+            for (w, sep) in &ws {
+                src.push_str(w);
+                src.push_str(sep);
+            }
+            let p = parse(&src, Lang::Kk, false);
+            let mut got = text_words(&p.text);
+            if !p.title_found {
+                got.drain(..words(default_title(Lang::Kk)).len());
+            }
+            prop_assert_eq!(got, words(&src));
+        }
     }
 }
