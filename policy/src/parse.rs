@@ -392,8 +392,7 @@ impl Builder {
     fn open_clause(&mut self, number: String, clause: String, line: usize) {
         self.close_lists(None);
         // Up to the nearest open ancestor.
-        loop {
-            let Some(top) = self.section() else { break };
+        while let Some(top) = self.section() {
             let c = &top.clause;
             if clause.len() > c.len() + 1 && clause.starts_with(c.as_str()) && clause.as_bytes()[c.len()] == b'.' {
                 break;
@@ -431,7 +430,7 @@ impl Builder {
             // Same depth, other kind: the old list ends here.
             self.close_top();
         }
-        if !self.lists.last().is_some_and(|l| l.indent == indent) {
+        if self.lists.last().is_none_or(|l| l.indent != indent) {
             self.lists.push(OpenList { indent, ordered, items: Vec::new() });
         }
         let list = self.lists.last_mut().expect("list");
