@@ -298,7 +298,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-type R<T> = Result<T, ConfigError>;
+pub(crate) type R<T> = Result<T, ConfigError>;
 
 /// The error for `path`, with the message made of `parts`. Kept out of line so
 /// the success path carries no string building.
@@ -311,7 +311,7 @@ fn error(path: &Path, parts: &[&str]) -> ConfigError {
     }
 }
 
-fn fail<T>(path: &Path, parts: &[&str]) -> R<T> {
+pub(crate) fn fail<T>(path: &Path, parts: &[&str]) -> R<T> {
     Err(error(path, parts))
 }
 
@@ -330,18 +330,18 @@ fn expected_error(path: &Path, what: &str, v: &Value) -> ConfigError {
     error(path, &["expected ", what, ", got ", v.kind()])
 }
 
-fn expected<T>(path: &Path, what: &str, v: &Value) -> R<T> {
+pub(crate) fn expected<T>(path: &Path, what: &str, v: &Value) -> R<T> {
     Err(expected_error(path, what, v))
 }
 
 /// An object whose keys must all be in `allowed`.
-struct Obj<'v, 'p> {
+pub(crate) struct Obj<'v, 'p> {
     pairs: &'v [(String, Value)],
     path: &'p Path<'p>,
 }
 
 impl<'v, 'p> Obj<'v, 'p> {
-    fn new(v: &'v Value, path: &'p Path<'p>, allowed: &[&str]) -> R<Obj<'v, 'p>> {
+    pub(crate) fn new(v: &'v Value, path: &'p Path<'p>, allowed: &[&str]) -> R<Obj<'v, 'p>> {
         let Value::Obj(pairs) = v else {
             return expected(path, "an object", v);
         };
@@ -354,14 +354,14 @@ impl<'v, 'p> Obj<'v, 'p> {
     }
 
     /// A present, non-null field.
-    fn opt(&self, key: &str) -> Option<&'v Value> {
+    pub(crate) fn opt(&self, key: &str) -> Option<&'v Value> {
         self.pairs
             .iter()
             .find(|(k, v)| k == key && !v.is_null())
             .map(|(_, v)| v)
     }
 
-    fn req(&self, key: &str) -> R<&'v Value> {
+    pub(crate) fn req(&self, key: &str) -> R<&'v Value> {
         match self.opt(key) {
             Some(v) => Ok(v),
             None => fail(&Path::Key(self.path, key), &["missing"]),
@@ -369,7 +369,7 @@ impl<'v, 'p> Obj<'v, 'p> {
     }
 
     /// The path of a field of this object.
-    fn at<'k>(&'k self, key: &'k str) -> Path<'k> {
+    pub(crate) fn at<'k>(&'k self, key: &'k str) -> Path<'k> {
         Path::Key(self.path, key)
     }
 }
@@ -387,7 +387,7 @@ fn unknown_field(path: &Path, allowed: &[&str]) -> ConfigError {
     error(path, &["unknown field (expected one of: ", &list, ")"])
 }
 
-fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
+pub(crate) fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     match v {
         Value::Str(s) if s.trim().is_empty() => fail(path, &["must not be empty"]),
         Value::Str(s) => Ok(s),
@@ -395,7 +395,7 @@ fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     }
 }
 
-fn opt_string<'v>(o: &Obj<'v, '_>, key: &str) -> R<Option<&'v str>> {
+pub(crate) fn opt_string<'v>(o: &Obj<'v, '_>, key: &str) -> R<Option<&'v str>> {
     match o.opt(key) {
         Some(v) => Ok(Some(string(v, &o.at(key))?)),
         None => Ok(None),
@@ -459,7 +459,7 @@ fn cookie_names(o: &Obj) -> R<Vec<String>> {
     Ok(out)
 }
 
-fn array<'v>(v: &'v Value, path: &Path) -> R<&'v [Value]> {
+pub(crate) fn array<'v>(v: &'v Value, path: &Path) -> R<&'v [Value]> {
     match v {
         Value::Arr(items) => Ok(items),
         other => expected(path, "an array", other),
