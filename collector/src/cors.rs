@@ -86,10 +86,18 @@ impl Cors {
 
     /// Adds `Vary: Origin`, and `Access-Control-Allow-Origin` for a
     /// configured origin.
+    /// Replies that already carry them (a preflight answer) are left as they
+    /// are: a repeated `Access-Control-Allow-Origin` fails the CORS check.
     pub fn decorate(&self, origin: Option<&str>, reply: Reply) -> Reply {
-        let reply = reply.with_header("Vary", "Origin");
+        let reply = if reply.header("Vary").is_some() {
+            reply
+        } else {
+            reply.with_header("Vary", "Origin")
+        };
         match origin {
-            Some(o) if self.allows(o) => reply.with_header("Access-Control-Allow-Origin", o),
+            Some(o) if self.allows(o) && reply.header("Access-Control-Allow-Origin").is_none() => {
+                reply.with_header("Access-Control-Allow-Origin", o)
+            }
             _ => reply,
         }
     }
@@ -180,5 +188,15 @@ mod tests {
         assert_eq!(r.header("Vary"), Some("Origin"));
         let r = cors.decorate(Some("https://b.kz"), Reply::text(200, "x"));
         assert_eq!(r.header("Access-Control-Allow-Origin"), None);
+        // Decorating a preflight answer adds nothing twice.
+        let twice = cors.decorate(
+            Some("https://a.kz"),
+            cors.preflight(Some("https://a.kz"), "GET"),
+        );
+        let count = |name: &str| twice.headers.iter().filter(|(n, _)| n == name).count();
+        assert_eq!(
+            (count("Access-Control-Allow-Origin"), count("Vary")),
+            (1, 1)
+        );
     }
 }

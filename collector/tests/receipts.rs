@@ -543,6 +543,11 @@ fn cors_answers_configured_origins_only() {
             Some("Content-Type, X-Tenant")
         );
         assert_eq!(ok.header("Access-Control-Max-Age"), Some("7200"));
+        let acao = ok
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Access-Control-Allow-Origin"));
+        assert_eq!(acao.count(), 1, "{:?}", ok.headers);
         let no = preflight("http://127.0.0.1:5001", target);
         assert_eq!(no.status, 403, "{target}");
         assert_eq!(no.header("Access-Control-Allow-Origin"), None);
