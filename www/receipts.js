@@ -55,7 +55,11 @@ function render(entries) {
   const texts = t();
   const body = $("[data-receipts-table] tbody");
   body.replaceChildren();
-  const when = new Intl.DateTimeFormat(lang === "kk" ? "kk-KZ" : "ru-RU", { dateStyle: "long", timeStyle: "medium" });
+  // dd.mm.yyyy, hh:mm:ss in both languages (browsers' ICU data often lacks
+  // Kazakh month names and prints "M11").
+  const when = new Intl.DateTimeFormat("ru-RU", {
+    day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
   for (const { receipt, chain } of entries) {
     const row = document.createElement("tr");
     row.dataset.receipt = String(receipt.consentReceiptID);
