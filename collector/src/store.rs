@@ -4,9 +4,10 @@
 //!
 //! Each receipt is stored once, keyed by `consentReceiptID`, as its
 //! canonical form, with the SHA-256 of that form and its chain mark. Worker
-//! threads take connections from a small pool; writers use `BEGIN IMMEDIATE`
-//! and every connection waits up to [`BUSY_TIMEOUT`] for a lock
-//! (`SQLITE_BUSY`).
+//! threads take connections from a small pool. SQLite admits one writer at a
+//! time, so writers queue on an in-process mutex (fair, no polling) and then
+//! use `BEGIN IMMEDIATE`; every connection also waits up to [`BUSY_TIMEOUT`]
+//! for a lock held by another process (`SQLITE_BUSY`).
 //!
 //! Chain marks (per subject, per link; see [`Mark`]) are decided when a
 //! receipt arrives and revised when its missing predecessor arrives later.
@@ -132,6 +133,7 @@ CREATE INDEX IF NOT EXISTS receipts_by_subject ON receipts (subject, seq, n);
 pub struct Store {
     path: PathBuf,
     pool: Mutex<Vec<Connection>>,
+    writer: Mutex<()>,
 }
 
 impl std::fmt::Debug for Store {
@@ -179,6 +181,7 @@ impl Store {
         Ok(Store {
             path: path.to_path_buf(),
             pool: Mutex::new(vec![conn]),
+            writer: Mutex::new(()),
         })
     }
 
@@ -207,6 +210,9 @@ impl Store {
         let hash = canon::sha256_hex(body.as_bytes());
         let seq = i64::try_from(receipt.seq).map_err(|_| StoreError("seq out of range".into()))?;
         let mut conn = self.conn()?;
+        // A poisoned lock only means another insert panicked; the database
+        // rolled that transaction back, so carry on.
+        let _writing = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
 
         let existing: Option<String> = tx

@@ -55,3 +55,52 @@ fn a_huge_declared_content_length_does_not_abort_the_server() {
     running.join().unwrap().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_burst_of_keep_alive_connections_is_served_at_once() {
+    // Twelve connections open together; each sends one request and stays
+    // open. Every one must be answered while all of them are still open (the
+    // read timeout only turns a stall into a failure instead of a hang).
+    let dir = std::env::temp_dir().join(format!("kelisim-burst-{}", std::process::id()));
+    let server = Server::bind(Config {
+        addr: "127.0.0.1:0".into(),
+        www: dir.join("www"),
+        dist: dir.join("dist"),
+        db: dir.join("receipts.sqlite3"),
+        quiet: true,
+        ..Config::default()
+    })
+    .expect("bind");
+    let addr = server.local_addr();
+    let handle = server.shutdown_handle();
+    let running = thread::spawn(move || server.run());
+
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(12));
+    let clients: Vec<_> = (0..12)
+        .map(|_| {
+            let barrier = std::sync::Arc::clone(&barrier);
+            thread::spawn(move || {
+                barrier.wait();
+                let mut s = TcpStream::connect(addr).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .unwrap();
+                let mut first = [0u8; 12];
+                let answered =
+                    s.read_exact(&mut first).is_ok() && first.starts_with(b"HTTP/1.1 200");
+                (answered, s) // keep the connection open until every client is done
+            })
+        })
+        .collect();
+    let results: Vec<(bool, TcpStream)> = clients.into_iter().map(|t| t.join().unwrap()).collect();
+    let answered = results.iter().filter(|(ok, _)| *ok).count();
+    assert_eq!(
+        answered, 12,
+        "connections left waiting behind open keep-alive connections"
+    );
+    drop(results);
+
+    handle.shutdown();
+    running.join().unwrap().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

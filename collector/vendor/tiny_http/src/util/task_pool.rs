@@ -69,7 +69,13 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) == 0 {
+        // Patched (see PATCHED.md): queue the task only when a waiting thread
+        // is left for it. Upstream compared the waiting count with 0, but
+        // threads woken for tasks already queued still count as waiting until
+        // they take the lock this function holds, so a burst of connections
+        // queued more tasks than there were threads, and the extra (keep-alive)
+        // connections waited until another connection closed.
+        if self.sharing.waiting_tasks.load(Ordering::Acquire) <= queue.len() {
             self.add_thread(Some(code));
         } else {
             queue.push_back(code);
