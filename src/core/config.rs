@@ -523,7 +523,8 @@ pub fn is_web_url(u: &str) -> bool {
     }
     for (i, &c) in b.iter().enumerate() {
         match c {
-            b':' => return b[..i].eq_ignore_ascii_case(b"http") || b[..i].eq_ignore_ascii_case(b"https"),
+            // `get`, not indexing: no bounds-check panic path in the wasm module.
+            b':' => return u.get(..i).is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https")),
             b'/' | b'?' | b'#' => return true,
             _ => {}
         }

@@ -122,10 +122,15 @@ pub struct Extent {
     pub bottom: f64,
 }
 
+/// How far below the top edge of the visible area the line lies that decides
+/// the current clause (CSS pixels): a clause brought to the top by a link
+/// stops a scroll margin short of the edge.
+pub const TOP_SLACK: f64 = 24.0;
+
 /// The clause the reader is at, as an index into `sections` (document order,
 /// nested sections after their parent): the one last navigated to (`marked`)
 /// while any of it is still on screen, else the deepest section that spans the
-/// top edge of the visible area, else none (the reader is above the first
+/// line [`TOP_SLACK`] below the top of the visible area, else none (the reader is above the first
 /// clause).
 pub fn current(sections: &[Extent], marked: Option<usize>, view_top: f64, view_bottom: f64) -> Option<usize> {
     if let Some(i) = marked {
@@ -133,8 +138,8 @@ pub fn current(sections: &[Extent], marked: Option<usize>, view_top: f64, view_b
             return Some(i);
         }
     }
-    // A pixel of slack: a section scrolled exactly to the top counts as there.
-    let line = view_top + 1.0;
+    // A section scrolled to the top (less its scroll margin) counts as there.
+    let line = view_top + TOP_SLACK;
     sections.iter().rposition(|s| s.top <= line && s.bottom > line)
 }
 
@@ -262,10 +267,10 @@ mod tests {
             let (vt, vb) = (top as f64, (top + 500) as f64);
             let got = current(&sections, marked, vt, vb);
             let visible = |s: &Extent| s.top < vb && s.bottom > vt;
-            let spans = |s: &Extent| s.top <= vt + 1.0 && s.bottom > vt + 1.0;
+            let spans = |s: &Extent| s.top <= vt + 24.0 && s.bottom > vt + 24.0;
             let oracle = match marked {
                 Some(i) if i < sections.len() && visible(&sections[i]) => Some(i),
-                _ => (0..sections.len()).filter(|&i| spans(&sections[i])).last(),
+                _ => (0..sections.len()).filter(|&i| spans(&sections[i])).next_back(),
             };
             prop_assert_eq!(got, oracle);
         }
@@ -278,6 +283,8 @@ mod tests {
         let s = [e(0.0, 500.0), e(100.0, 300.0), e(500.0, 900.0)];
         assert_eq!(current(&s, None, 150.0, 650.0), Some(1), "the deepest section at the top line");
         assert_eq!(current(&s, None, 350.0, 850.0), Some(0));
+        assert_eq!(current(&s, None, 90.0, 590.0), Some(1), "a clause just below the top counts");
+        assert_eq!(current(&s, None, 70.0, 570.0), Some(0), "one further down does not");
         assert_eq!(current(&s, None, -50.0, 450.0), None, "above the first clause");
         assert_eq!(current(&s, Some(2), 150.0, 650.0), Some(2), "marked and visible");
         assert_eq!(current(&s, Some(2), 0.0, 400.0), Some(0), "marked but scrolled away");
