@@ -270,7 +270,7 @@ mod tests {
             let spans = |s: &Extent| s.top <= vt + 24.0 && s.bottom > vt + 24.0;
             let oracle = match marked {
                 Some(i) if i < sections.len() && visible(&sections[i]) => Some(i),
-                _ => (0..sections.len()).filter(|&i| spans(&sections[i])).next_back(),
+                _ => (0..sections.len()).rfind(|&i| spans(&sections[i])),
             };
             prop_assert_eq!(got, oracle);
         }

@@ -185,13 +185,14 @@ fn ensure_host(state: &Shared) -> Element {
     if let Some(body) = dom::document().and_then(|d| d.body()) {
         add(&body, &host);
     }
-    let mut ls = Vec::new();
-    ls.push(dom::listen(&host, "click", 0, handler(state, On::Click)));
-    // Not passive: Escape's own closing is replaced by ours (focus goes back).
-    ls.push(dom::listen(&host, "keydown", 0, handler(state, On::Key)));
-    ls.push(dom::listen(&host, "cancel", CAPTURE, handler(state, On::Close)));
-    // Closed some other way (a form, the browser): tidy up all the same.
-    ls.push(dom::listen(&host, "close", CAPTURE | PASSIVE, handler(state, On::Close)));
+    let ls = [
+        dom::listen(&host, "click", 0, handler(state, On::Click)),
+        // Not passive: Escape's own closing is replaced by ours (focus goes back).
+        dom::listen(&host, "keydown", 0, handler(state, On::Key)),
+        dom::listen(&host, "cancel", CAPTURE, handler(state, On::Close)),
+        // Closed some other way (a form, the browser): tidy up all the same.
+        dom::listen(&host, "close", CAPTURE | PASSIVE, handler(state, On::Close)),
+    ];
     let mut st = state.borrow_mut();
     st.policy.listeners.extend(ls);
     st.policy.host = Some(host.clone());
