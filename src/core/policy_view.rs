@@ -143,7 +143,7 @@ pub fn current(sections: &[Extent], marked: Option<usize>, view_top: f64, view_b
     sections.iter().rposition(|s| s.top <= line && s.bottom > line)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::core::policy::{clauses, Text};
