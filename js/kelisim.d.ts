@@ -27,6 +27,11 @@ export interface PolicyConfig {
   revision: number;
   /** The policy page per language (http:, https: or a relative URL). */
   url: Localized;
+  /**
+   * The policy document (JSON, format "kelisim-policy" version 1) the policy view renders:
+   * one URL for a bilingual file, or one per language. Fetched when a view first opens.
+   */
+  document?: string | Localized;
 }
 
 export interface ServiceConfig {
@@ -155,6 +160,11 @@ export interface Kelisim {
   /** Throws for a language the site does not offer. */
   setLanguage(lang: Lang): void;
   readonly language: Lang;
+  /**
+   * Opens the privacy policy (`policy.document`) in a dialog, in `lang` or the current language.
+   * Resolves once it is rendered; rejects with an Error naming the problem.
+   */
+  showPolicy(lang?: Lang): Promise<void>;
 }
 
 /** Starts kelisim; rejects with an Error naming the bad field, leaving the page untouched. */

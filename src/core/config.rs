@@ -102,6 +102,9 @@ pub struct Policy {
     pub revision: u32,
     /// Where the policy page is, per language.
     pub url: L10n,
+    /// The policy document (JSON, format `kelisim-policy` v1) the policy view
+    /// renders, per language; the same URL in both for a bilingual file.
+    pub document: Option<L10n>,
 }
 
 /// A service (a vendor or tool) inside a category.
@@ -543,7 +546,7 @@ fn controller(root: &Obj, langs: &[Lang]) -> R<Controller> {
 fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
     let v = root.req("policy")?;
     let path = root.at("policy");
-    let p = Obj::new(v, &path, &["version", "revision", "url"])?;
+    let p = Obj::new(v, &path, &["version", "revision", "url", "document"])?;
     let version = p.req("version")?;
     let revision = match p.req("revision")? {
         // A whole number in range (`f64::fract` needs std).
@@ -561,11 +564,38 @@ fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
             return fail(&Path::Key(&url_path, code), &["must be an http(s) or relative URL"]);
         }
     }
+    let document = match p.opt("document") {
+        Some(v) => Some(policy_document(v, &p.at("document"), langs)?),
+        None => None,
+    };
     Ok(Policy {
         version: version.into(),
         revision,
         url: owned(url),
+        document,
     })
+}
+
+/// `policy.document`: one URL (a bilingual file) or `{kk, ru}` (a file per
+/// language), each relative or `http(s):`.
+fn policy_document(v: &Value, path: &Path, langs: &[Lang]) -> R<L10n> {
+    let urls = match v {
+        Value::Str(_) => {
+            let u = string(v, path)?;
+            if !is_web_url(u) {
+                return fail(path, &["must be an http(s) or relative URL"]);
+            }
+            [u, u]
+        }
+        Value::Obj(_) => l10n(v, path, langs)?,
+        other => return expected(path, "a URL or {kk, ru} URLs", other),
+    };
+    for (code, u) in [("kk", urls[0]), ("ru", urls[1])] {
+        if !u.is_empty() && !is_web_url(u) {
+            return fail(&Path::Key(path, code), &["must be an http(s) or relative URL"]);
+        }
+    }
+    Ok(owned(urls))
 }
 
 /// True for a relative URL or an `http:`/`https:` one. Anything with another
@@ -578,7 +608,8 @@ pub fn is_web_url(u: &str) -> bool {
     }
     for (i, &c) in b.iter().enumerate() {
         match c {
-            b':' => return b[..i].eq_ignore_ascii_case(b"http") || b[..i].eq_ignore_ascii_case(b"https"),
+            // `get`, not indexing: no bounds-check panic path in the wasm module.
+            b':' => return u.get(..i).is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https")),
             b'/' | b'?' | b'#' => return true,
             _ => {}
         }
@@ -1044,7 +1075,7 @@ pub(crate) mod tests {
             (
                 vec!["policy", "extra"],
                 Value::Null,
-                "policy.extra: unknown field (expected one of: version, revision, url)",
+                "policy.extra: unknown field (expected one of: version, revision, url, document)",
             ),
         ];
         for (path, value, expected) in cases {
@@ -1189,5 +1220,29 @@ pub(crate) mod tests {
         assert_eq!(Lang::from_tag("kk_KZ"), Some(Lang::Kk));
         assert_eq!(Lang::from_tag(" ru _RU-x"), Some(Lang::Ru));
         assert_eq!(Lang::from_tag("en_kk-ru"), None);
+    }
+
+    #[test]
+    fn policy_document_is_one_url_or_one_per_language() {
+        let c = decode(&sample()).unwrap();
+        assert_eq!(c.policy.document, None);
+        let mut v = sample();
+        set(&mut v, &["policy", "document"], Some(Value::str("/policy/policy.json")));
+        let d = decode(&v).unwrap().policy.document.unwrap();
+        assert_eq!((d.kk.as_str(), d.ru.as_str()), ("/policy/policy.json", "/policy/policy.json"));
+        set(&mut v, &["policy", "document"], Some(t("/p/kk.json", "https://cdn.example.kz/ru.json")));
+        let d = decode(&v).unwrap().policy.document.unwrap();
+        assert_eq!((d.get(Lang::Kk), d.get(Lang::Ru)), ("/p/kk.json", "https://cdn.example.kz/ru.json"));
+        let cases: Vec<(Value, &str)> = vec![
+            (Value::str("javascript:alert(1)"), "policy.document: must be an http(s) or relative URL"),
+            (t("/kk.json", "data:application/json,{}"), "policy.document.ru: must be an http(s) or relative URL"),
+            (Value::obj([("kk", Value::str("/kk.json"))]), "policy.document.ru: missing"),
+            (Value::Num(1.0), "policy.document: expected a URL or {kk, ru} URLs, got a number"),
+            (Value::str(" "), "policy.document: must not be empty"),
+        ];
+        for (value, want) in cases {
+            set(&mut v, &["policy", "document"], Some(value));
+            assert_eq!(error_of(&v), want);
+        }
     }
 }

@@ -12,3 +12,4 @@ pub mod texts;
 pub mod time;
 pub mod value;
 pub mod policy;
+pub mod policy_view;

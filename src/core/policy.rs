@@ -43,8 +43,7 @@
 //! ```
 
 use super::config::{array, expected, fail, opt_string, string, ConfigError, Lang, L10n, Obj, R};
-use super::time::days_in_month;
-use super::value::{all_bytes, Path, Value};
+use super::value::{all_bytes, char_is, Path, Value};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -255,8 +254,10 @@ pub fn nearest<'a>(text: &'a Text, clause: &str) -> Option<&'a str> {
         if let Some(s) = first(&text.sections, &mut |s| s.clause == want) {
             return Some(&s.clause);
         }
-        match want.rfind('.') {
-            Some(i) => want = &want[..i],
+        // `rsplit_once` cuts without a char-boundary check, whose panic
+        // message would pull the formatting machinery into the wasm module.
+        match want.rsplit_once(char_is('.')) {
+            Some((parent, _)) => want = parent,
             None => break,
         }
     }
@@ -290,16 +291,16 @@ fn first<'a>(sections: &'a [Section], pick: &mut dyn FnMut(&'a Section) -> bool)
 /// Orders clause ids by their numbers, part by part (`3.9` < `3.10` < `4`, and
 /// `3` < `3.1`). Leading zeros do not count.
 pub fn compare_clauses(a: &str, b: &str) -> Ordering {
-    let mut xs = a.split('.');
-    let mut ys = b.split('.');
+    let mut xs = a.split(char_is('.'));
+    let mut ys = b.split(char_is('.'));
     loop {
         match (xs.next(), ys.next()) {
             (None, None) => return Ordering::Equal,
             (None, Some(_)) => return Ordering::Less,
             (Some(_), None) => return Ordering::Greater,
             (Some(x), Some(y)) => {
-                let x = x.trim_start_matches('0');
-                let y = y.trim_start_matches('0');
+                let x = x.trim_start_matches(char_is('0'));
+                let y = y.trim_start_matches(char_is('0'));
                 let o = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
                 if o != Ordering::Equal {
                     return o;
@@ -311,31 +312,14 @@ pub fn compare_clauses(a: &str, b: &str) -> Ordering {
 
 /// Whether `s` is a clause id: numbers joined by single dots (`3.4.1`).
 pub fn is_clause(s: &str) -> bool {
-    !s.is_empty() && s.split('.').all(|part| !part.is_empty() && all_bytes(part, |b| b.is_ascii_digit()))
+    !s.is_empty() && s.split(char_is('.')).all(|part| !part.is_empty() && all_bytes(part, |b| b.is_ascii_digit()))
 }
 
 /// Whether `s` is a calendar date written `YYYY-MM-DD`.
 pub fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let digits = |r: core::ops::Range<usize>| -> Option<u32> {
-        let mut n = 0u32;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            n = n * 10 + (c - b'0') as u32;
-        }
-        Some(n)
-    };
-    match (digits(0..4), digits(5..7), digits(8..10)) {
-        (Some(y), Some(m), Some(d)) => {
-            (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y as i32, m as u8) as u32
-        }
-        _ => false,
-    }
+    // `parse_iso` checks the same (digits, month range, days in the month)
+    // without slicing by ranges, whose panic path is large in wasm.
+    s.len() == 10 && super::time::parse_iso(s).is_some()
 }
 
 // ---------------------------------------------------------------- decoding
@@ -494,7 +478,7 @@ fn sections(v: &Value, path: &Path, parent: Option<&str>, depth: usize) -> R<Vec
         if let Some(parent) = parent {
             let inside = clause.len() > parent.len() + 1
                 && clause.starts_with(parent)
-                && clause.as_bytes()[parent.len()] == b'.';
+                && clause.as_bytes().get(parent.len()) == Some(&b'.');
             if !inside {
                 return fail(&cpath, &["\"", clause, "\" is not a sub-clause of \"", parent, "\""]);
             }

@@ -211,4 +211,49 @@ extern "C" {
     /// `console.error(error)`.
     #[wasm_bindgen(js_namespace = console)]
     pub fn error(error: &JsValue);
+
+    // The policy view.
+
+    /// `fetch(url)`: resolves to the response, rejects on a network error.
+    pub fn fetch(url: &str) -> Promise;
+
+    /// A `Promise`.
+    #[derive(Clone)]
+    pub type Promise;
+
+    /// `promise.then(onFulfilled, onRejected)` (either may be `undefined`).
+    #[wasm_bindgen(method)]
+    pub fn then(this: &Promise, ok: &JsValue, err: &JsValue) -> Promise;
+
+    /// `Promise.resolve(value)`.
+    #[wasm_bindgen(static_method_of = Promise)]
+    pub fn resolve(value: &JsValue) -> Promise;
+
+    /// `Promise.reject(reason)`.
+    #[wasm_bindgen(static_method_of = Promise)]
+    pub fn reject(reason: &JsValue) -> Promise;
+
+    /// A fetch `Response`.
+    pub type Response;
+
+    /// `response.text()`.
+    #[wasm_bindgen(method)]
+    pub fn text(this: &Response) -> Promise;
+
+    /// `JSON.parse(text)`; throws a `SyntaxError` on bad JSON.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    pub fn parse_json(text: &str) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.get(object, key)`: reads a property the shell has no binding
+    /// for (one import serves every such read).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    pub fn get_property(object: &JsValue, key: &str) -> JsValue;
+
+    /// `element.getBoundingClientRect()` (read through `get_property`).
+    #[wasm_bindgen(method, js_name = getBoundingClientRect)]
+    pub fn rect(this: &Element) -> JsValue;
+
+    /// `element.scrollIntoView()`.
+    #[wasm_bindgen(method, js_name = scrollIntoView)]
+    pub fn scroll_into_view(this: &Element);
 }

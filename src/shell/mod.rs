@@ -9,6 +9,7 @@ mod convert;
 mod dom;
 mod js;
 mod view;
+mod policy;
 
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
@@ -82,6 +83,8 @@ struct State {
     /// Switch states of an open panel, kept across a language switch.
     draft: Vec<(String, bool)>,
     _listeners: Vec<dom::Listener>,
+    /// The policy views and the documents they show.
+    policy: policy::Views,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -158,6 +161,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
         root: root.clone(),
         draft: Vec::new(),
         _listeners: Vec::new(),
+        policy: policy::Views::default(),
     }));
     let mut listeners = Vec::new();
     if let Some(link) = &link {
@@ -183,6 +187,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     listeners.push(listen(&document, "visibilitychange", PASSIVE, handler(&state, On::Visible)));
     state.borrow_mut()._listeners = listeners;
     apply(&state, effects);
+    policy::start(&state);
     Ok(Kelisim { state })
 }
 
@@ -300,6 +305,7 @@ fn set_language(state: &Shared, lang: Lang) -> Result<(), Error> {
         .set_language(lang)
         .ok_or_else(|| Error::Argument(cat(&["language \"", lang.code(), "\" is not offered by this site"])))?;
     apply(state, effects);
+    policy::follow(state, lang);
     Ok(())
 }
 
@@ -487,6 +493,15 @@ impl Kelisim {
     #[wasm_bindgen(getter)]
     pub fn language(&self) -> JsValue {
         JsValue::from_str(self.state.borrow().session.language().code())
+    }
+
+    /// Opens the privacy policy (`policy.document`) in a dialog, in `lang` or
+    /// the current language. Resolves once it is rendered; rejects with an
+    /// `Error` naming the problem (no document configured, a language the
+    /// site does not offer, a download or a document that fails).
+    #[wasm_bindgen(js_name = showPolicy)]
+    pub fn show_policy(&self, lang: Option<String>) -> JsValue {
+        policy::show(&self.state, lang).into()
     }
 
     fn decide(&self, choice: Choice) -> Result<JsValue, JsValue> {

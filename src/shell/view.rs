@@ -16,7 +16,7 @@ use crate::core::session::Session;
 use crate::core::texts::{texts, Texts};
 use crate::core::value::push_int;
 
-fn lang_switch(config: &Config, lang: Lang, t: &Texts) -> Option<Element> {
+pub(super) fn lang_switch(config: &Config, lang: Lang, t: &Texts) -> Option<Element> {
     if config.languages.len() < 2 {
         return None;
     }
