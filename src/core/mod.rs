@@ -11,3 +11,6 @@ pub mod session;
 pub mod texts;
 pub mod time;
 pub mod value;
+pub mod json;
+pub mod outbox;
+pub mod receipt;
