@@ -13,11 +13,13 @@ function load() {
 /**
  * Starts kelisim with a config object. Resolves to the instance (also set as
  * `window.kelisim`) and dispatches `kelisim:ready`; rejects with an Error whose
- * message names what is wrong, leaving the page untouched.
+ * message names what is wrong, leaving the page untouched. `options.send`, a
+ * function `(receipt) => Promise`, delivers consent receipts instead of the
+ * config's `receipts` endpoint.
  */
-export async function start(config) {
+export async function start(config, options) {
   await load();
-  const instance = startWasm(config, new URL("kelisim.css", here).href);
+  const instance = startWasm(config, new URL("kelisim.css", here).href, options?.send);
   window.kelisim = instance;
   window.dispatchEvent(new CustomEvent("kelisim:ready", { detail: instance }));
   return instance;

@@ -9,7 +9,8 @@
 //! else literal). So the bytes equal `JSON.stringify` of the object with its
 //! keys sorted, and `serde_json::to_string` of the same `serde_json::Value`.
 //!
-//! Receipts hold only integers. A number that is not a whole number within
+//! An object with a key twice is written with the key once (its first
+//! value). Receipts hold only integers. A number that is not a whole number within
 //! ±2^53 (or is NaN or infinite) is written as `null`: float formatting is not
 //! compiled into the module.
 //!
@@ -58,19 +59,45 @@ pub fn write(v: &Value, out: &mut String) {
             out.push(']');
         }
         Value::Obj(pairs) => {
-            let mut order: Vec<&(String, Value)> = pairs.iter().collect();
-            order.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            let mut keys: Vec<&str> = Vec::with_capacity(pairs.len());
+            for (k, _) in pairs {
+                insert_sorted(&mut keys, k);
+            }
             out.push('{');
-            for (i, (k, v)) in order.into_iter().enumerate() {
+            for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 write_str(k, out);
                 out.push(':');
-                write(v, out);
+                write(v.get(k).unwrap_or(&Value::Null), out);
             }
             out.push('}');
         }
+    }
+}
+
+/// Inserts `s` into the sorted `list` (UTF-16 code unit order, as JCS sorts
+/// keys) unless it is there already. Insertion keeps the code small; lists
+/// here are short (object keys, country codes).
+pub fn insert_sorted<'a>(list: &mut Vec<&'a str>, s: &'a str) {
+    let mut at = list.len();
+    for (i, x) in list.iter().enumerate() {
+        match s.encode_utf16().cmp(x.encode_utf16()) {
+            core::cmp::Ordering::Equal => return,
+            core::cmp::Ordering::Less => {
+                at = i;
+                break;
+            }
+            core::cmp::Ordering::Greater => {}
+        }
+    }
+    // Push and swap down (`Vec::insert` would bring its formatted panic message).
+    list.push(s);
+    let mut i = list.len() - 1;
+    while i > at {
+        list.swap(i, i - 1);
+        i -= 1;
     }
 }
 

@@ -12,6 +12,7 @@
 //! The shell persists [`Outbox::to_value`] in localStorage and runs the timer.
 
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use super::value::Value;
 
@@ -107,6 +108,16 @@ pub fn backoff(attempts: u32, random: u32) -> i64 {
     half + (random as i64) % (full - half + 1)
 }
 
+/// A `Retry-After` header in its delay-seconds form, in milliseconds (the
+/// HTTP-date form is ignored: the backoff applies).
+pub fn retry_after(header: &str) -> Option<i64> {
+    let h = header.trim();
+    if h.is_empty() || h.len() > 9 || !super::value::all_bytes(h, |b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(h.bytes().fold(0i64, |n, b| n * 10 + (b - b'0') as i64) * 1000)
+}
+
 /// The outbox, oldest entry first.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outbox {
@@ -123,8 +134,11 @@ impl Outbox {
         }
         let mut dropped = None;
         if self.entries.len() >= MAX_ENTRIES {
-            let at = self.entries.iter().position(|e| e.status == Status::Failed).unwrap_or(0);
-            dropped = Some(Report::Dropped(self.entries.remove(at).id));
+            let first = self.entries.iter().find(|e| e.status == Status::Failed).or(self.entries.first());
+            if let Some(id) = first.map(|e| e.id.clone()) {
+                self.entries.retain(|e| e.id != id);
+                dropped = Some(Report::Dropped(id));
+            }
         }
         self.entries.push(Entry { id, text, attempts: 0, status: Status::Pending, due: now });
         dropped
@@ -155,10 +169,12 @@ impl Outbox {
     /// Records how an attempt at `id` ended; `random` jitters the retry delay.
     /// `None` when `id` is not here (another tab delivered it).
     pub fn record(&mut self, id: &str, attempt: Attempt, now: i64, random: u32) -> Option<Report> {
-        let at = self.entries.iter().position(|e| e.id == id)?;
-        let e = &mut self.entries[at];
+        let e = self.entries.iter_mut().find(|e| e.id == id)?;
         Some(match attempt {
-            Attempt::Sent => Report::Sent(self.entries.remove(at).id),
+            Attempt::Sent => {
+                self.entries.retain(|e| e.id != id);
+                Report::Sent(id.into())
+            }
             Attempt::Retry { status, retry_after } => {
                 e.attempts = e.attempts.saturating_add(1);
                 let wait = backoff(e.attempts, random).max(retry_after.unwrap_or(0).min(3_600_000));
@@ -176,19 +192,16 @@ impl Outbox {
     /// The stored form: `[{"id","status","attempts","receipt"}]`, `receipt`
     /// being the canonical text.
     pub fn to_value(&self) -> Value {
-        Value::Arr(
-            self.entries
-                .iter()
-                .map(|e| {
-                    Value::obj([
-                        ("id", Value::str(e.id.as_str())),
-                        ("status", Value::str(e.status.as_str())),
-                        ("attempts", Value::Num(e.attempts as f64)),
-                        ("receipt", Value::str(e.text.as_str())),
-                    ])
-                })
-                .collect(),
-        )
+        let mut out = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            out.push(Value::Obj(vec![
+                ("id".into(), Value::str(e.id.as_str())),
+                ("status".into(), Value::str(e.status.as_str())),
+                ("attempts".into(), Value::Num(e.attempts as f64)),
+                ("receipt".into(), Value::str(e.text.as_str())),
+            ]));
+        }
+        Value::Arr(out)
     }
 
     /// Reads [`Outbox::to_value`]'s output, every entry due at `now`. Entries
@@ -227,7 +240,6 @@ impl Outbox {
 mod tests {
     use super::*;
     use alloc::format;
-    use alloc::vec;
     use proptest::prelude::*;
 
     #[test]
@@ -240,6 +252,16 @@ mod tests {
         for s in [400, 401, 403, 404, 409, 413, 422, 302] {
             assert_eq!(Attempt::from_status(s, None), Attempt::Refused(s));
         }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_only() {
+        assert_eq!(retry_after("120"), Some(120_000));
+        assert_eq!(retry_after(" 0 "), Some(0));
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(retry_after("-1"), None);
+        assert_eq!(retry_after("9999999999"), None);
+        assert_eq!(retry_after(""), None);
     }
 
     #[test]
@@ -259,7 +281,7 @@ mod tests {
             let full = (BASE_MS * 2i64.pow(attempts.min(40) - 1)).min(CAP_MS);
             let d = backoff(attempts, random);
             prop_assert!(d >= full / 2 && d <= full, "{} not in [{}, {}]", d, full / 2, full);
-            prop_assert!(d <= CAP_MS && d >= BASE_MS / 2);
+            prop_assert!((BASE_MS / 2..=CAP_MS).contains(&d));
         }
     }
 

@@ -9,6 +9,7 @@
 //! shell hashes with `crypto.subtle` and keeps the state in localStorage.
 
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use super::config::{Config, ConfigError, Lang};
 use super::consent::Consent;
@@ -113,8 +114,18 @@ fn int(n: i64) -> Value {
     Value::Num(n as f64)
 }
 
-fn strs<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
-    Value::Arr(items.into_iter().map(s).collect())
+fn strs(items: &[&str]) -> Value {
+    Value::Arr(items.iter().map(|x| s(x)).collect())
+}
+
+/// An object from `vec![...]` pairs: one instantiation for every object the
+/// receipt has (`Value::obj` with arrays of each length would make many).
+fn o(pairs: Vec<(&str, Value)>) -> Value {
+    let mut out = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        out.push((String::from(k), v));
+    }
+    Value::Obj(out)
 }
 
 fn states(list: &[(String, bool)]) -> Value {
@@ -135,7 +146,7 @@ pub fn tel(phone: &str) -> String {
         return phone.into();
     }
     let mut out = String::from("tel:");
-    let global = phone.trim_start().starts_with('+');
+    let global = phone.bytes().find(|b| *b != b' ') == Some(b'+');
     if global {
         out.push('+');
     }
@@ -187,13 +198,13 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
         address.push(("streetAddress", s(a.get(lang))));
     }
     address.push(("addressCountry", s("KZ")));
-    let mut controller = Vec::from([
+    let mut controller = vec![
         ("piiController", s(name)),
         ("contact", s(name)),
-        ("address", Value::obj(address)),
+        ("address", o(address)),
         ("email", s(ctl.email.as_deref().unwrap_or(""))),
         ("phone", s(&tel(ctl.phone.as_deref().unwrap_or("")))),
-    ]);
+    ];
     if let Some(url) = &ctl.url {
         controller.push(("piiControllerUrl", s(url)));
     }
@@ -211,46 +222,52 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
                 }
             }
         }
-        let pii: Vec<&str> = if c.data.is_empty() {
-            Vec::from([c.id.as_str()])
-        } else {
-            c.data.iter().map(|d| d.get(lang)).collect()
-        };
+        let mut pii: Vec<&str> = Vec::new();
+        for d in &c.data {
+            pii.push(d.get(lang));
+        }
+        if pii.is_empty() {
+            pii.push(&c.id);
+        }
         for d in &pii {
             push_unique(&mut data, d);
         }
-        let mut purpose = Vec::from([
+        let shared = !names.is_empty();
+        let mut purpose = vec![
             ("purpose", s(c.description.get(lang))),
-            ("purposeCategory", strs([c.id.as_str()])),
+            ("purposeCategory", strs(&[&c.id])),
             ("consentType", s(if c.required { "N/A" } else { "EXPLICIT" })),
-            ("piiCategory", strs(pii)),
+            ("piiCategory", strs(&pii)),
             ("primaryPurpose", Value::Bool(c.required)),
             ("termination", s(TERMINATION)),
-            ("thirdPartyDisclosure", Value::Bool(!names.is_empty())),
-        ]);
-        if !names.is_empty() {
-            purpose.push(("thirdPartyName", s(&names.join(", "))));
+            ("thirdPartyDisclosure", Value::Bool(shared)),
+        ];
+        if shared {
+            let mut joined = String::new();
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    joined.push_str(", ");
+                }
+                joined.push_str(n);
+            }
+            purpose.push(("thirdPartyName", Value::Str(joined)));
         }
-        services.push(Value::obj([
-            ("service", s(c.title.get(lang))),
-            ("purposes", Value::Arr(Vec::from([Value::obj(purpose)]))),
-        ]));
+        services.push(o(vec![("service", s(c.title.get(lang))), ("purposes", Value::Arr(vec![o(purpose)]))]));
     }
     let mut countries: Vec<&str> = Vec::new();
     for p in &parties {
         if p.country != "KZ" {
-            push_unique(&mut countries, &p.country);
+            json::insert_sorted(&mut countries, &p.country);
         }
     }
-    countries.sort_unstable();
 
     let expires = to_iso(consent.expires_at());
-    let mut ext = Vec::from([
+    let mut ext = vec![
         ("v", int(1)),
         ("event", s(event.name())),
         (
             "consent",
-            Value::obj([
+            o(vec![
                 ("id", s(&consent.id)),
                 ("method", s(consent.method.as_str())),
                 ("categories", states(&consent.categories)),
@@ -261,25 +278,22 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
         ),
         (
             "policy",
-            Value::obj([
-                ("version", s(&config.policy.version)),
-                ("revision", int(config.policy.revision as i64)),
-            ]),
+            o(vec![("version", s(&config.policy.version)), ("revision", int(config.policy.revision as i64))]),
         ),
         (
             "law94v",
-            Value::obj([
-                ("operator", Value::obj([("name", s(name)), ("bin", s(&ctl.bin))])),
+            o(vec![
+                ("operator", o(vec![("name", s(name)), ("bin", s(&ctl.bin))])),
                 ("subject", s(&consent.subject)),
                 ("validUntil", s(&expires)),
                 ("thirdPartyTransfer", Value::Bool(!parties.is_empty())),
                 ("crossBorderTransfer", Value::Bool(!countries.is_empty())),
-                ("crossBorderCountries", strs(countries)),
+                ("crossBorderCountries", strs(&countries)),
                 ("publicSources", Value::Bool(config.public_sources)),
-                ("dataCollected", strs(data)),
+                ("dataCollected", strs(&data)),
             ]),
         ),
-    ]);
+    ];
     if let Event::Disclosure { kind, party, host, outcome } = event {
         let kind = match kind {
             DisclosureKind::Link => "link",
@@ -290,13 +304,10 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
             Outcome::Continued => "continued",
             Outcome::Cancelled => "cancelled",
         };
-        ext.push((
-            "disclosure",
-            Value::obj([("kind", s(kind)), ("party", s(party)), ("host", s(host)), ("outcome", s(outcome))]),
-        ));
+        ext.push(("disclosure", o(vec![("kind", s(kind)), ("party", s(party)), ("host", s(host)), ("outcome", s(outcome))])));
     }
 
-    Value::obj([
+    o(vec![
         ("version", s(VERSION)),
         ("jurisdiction", s("KZ")),
         ("consentTimestamp", int(facts.now.div_euclid(1000))),
@@ -304,18 +315,18 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
         ("consentReceiptID", s(facts.id)),
         ("language", s(lang.code())),
         ("piiPrincipalId", s(&consent.subject)),
-        ("piiControllers", Value::Arr(Vec::from([Value::obj(controller)]))),
+        ("piiControllers", Value::Arr(vec![o(controller)])),
         ("policyUrl", s(facts.policy_url)),
         ("services", Value::Arr(services)),
         ("sensitive", Value::Bool(false)),
         ("spiCat", Value::Arr(Vec::new())),
-        ("kelisim", Value::obj(ext)),
+        ("kelisim", o(ext)),
     ])
 }
 
 /// Sets `kelisim.chain` to `{seq, prev}` and returns the receipt's canonical text.
 pub fn seal(receipt: &mut Value, seq: u64, prev: Option<&str>) -> String {
-    let link = Value::obj([("seq", int(seq as i64)), ("prev", prev.map_or(Value::Null, s))]);
+    let link = o(vec![("seq", int(seq as i64)), ("prev", prev.map_or(Value::Null, s))]);
     if let Value::Obj(top) = receipt {
         if let Some((_, Value::Obj(ext))) = top.iter_mut().find(|(k, _)| k == "kelisim") {
             ext.retain(|(k, _)| k != "chain");
@@ -375,7 +386,7 @@ impl Chain {
             Last::Hash(h) => ("hash", s(h)),
             Last::Text(t) => ("text", s(t)),
         };
-        Value::obj([("subject", s(&self.subject)), ("seq", int(self.seq as i64)), last])
+        o(vec![("subject", s(&self.subject)), ("seq", int(self.seq as i64)), last])
     }
 
     /// Reads [`Chain::to_value`]'s output; `None` for anything else.
