@@ -2,6 +2,7 @@
 // or `import { start } from "kelisim"`. The consent logic lives in the wasm module;
 // this file only loads it, finds the config, and announces the instance.
 import init, { start as startWasm } from "./kelisim_core.js";
+import { delivery } from "./receipts.js";
 
 const here = import.meta.url;
 let loading;
@@ -19,7 +20,18 @@ function load() {
  */
 export async function start(config, options) {
   await load();
-  const instance = startWasm(config, new URL("kelisim.css", here).href, options?.send);
+  const send = options?.send;
+  if (send !== undefined && typeof send !== "function") throw new Error("kelisim: start: options.send: expected a function");
+  if (send && config?.receipts) throw new Error("kelisim: start: give the config's receipts section or options.send, not both");
+  let receipts = (send || config?.receipts) && delivery(config.receipts, send);
+  if (receipts && !crypto.subtle) {
+    console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
+    receipts = undefined;
+  }
+  const instance = startWasm(config, new URL("kelisim.css", here).href, receipts?.intake);
+  instance.pendingReceipts = () => receipts?.pending() ?? [];
+  instance.flush = async () => receipts?.flush();
+  receipts?.start();
   window.kelisim = instance;
   window.dispatchEvent(new CustomEvent("kelisim:ready", { detail: instance }));
   return instance;

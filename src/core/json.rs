@@ -61,7 +61,7 @@ pub fn write(v: &Value, out: &mut String) {
         Value::Obj(pairs) => {
             let mut keys: Vec<&str> = Vec::with_capacity(pairs.len());
             for (k, _) in pairs {
-                insert_sorted(&mut keys, k);
+                insert_sorted(&mut keys, k, utf16_less);
             }
             out.push('{');
             for (i, k) in keys.into_iter().enumerate() {
@@ -77,21 +77,25 @@ pub fn write(v: &Value, out: &mut String) {
     }
 }
 
-/// Inserts `s` into the sorted `list` (UTF-16 code unit order, as JCS sorts
-/// keys) unless it is there already. Insertion keeps the code small; lists
-/// here are short (object keys, country codes).
-pub fn insert_sorted<'a>(list: &mut Vec<&'a str>, s: &'a str) {
-    let mut at = list.len();
-    for (i, x) in list.iter().enumerate() {
-        match s.encode_utf16().cmp(x.encode_utf16()) {
-            core::cmp::Ordering::Equal => return,
-            core::cmp::Ordering::Less => {
-                at = i;
-                break;
-            }
-            core::cmp::Ordering::Greater => {}
-        }
+/// JCS key order: UTF-16 code units.
+fn utf16_less(a: &str, b: &str) -> bool {
+    a.encode_utf16().lt(b.encode_utf16())
+}
+
+/// Byte order: the same as UTF-16 order for ASCII, which is all receipts
+/// sort themselves (category and service ids, country codes).
+pub fn byte_less(a: &str, b: &str) -> bool {
+    a < b
+}
+
+/// Inserts `s` into `list`, sorted by `less`, unless it is there already.
+/// Insertion keeps the code small; lists here are short (object keys, ids,
+/// country codes).
+pub fn insert_sorted<'a>(list: &mut Vec<&'a str>, s: &'a str, less: fn(&str, &str) -> bool) {
+    if list.contains(&s) {
+        return;
     }
+    let at = list.iter().position(|x| less(s, x)).unwrap_or(list.len());
     // Push and swap down (`Vec::insert` would bring its formatted panic message).
     list.push(s);
     let mut i = list.len() - 1;

@@ -161,19 +161,3 @@ pub fn format_date(ms: i64, locale: &str) -> String {
         .into()
 }
 
-/// A `setTimeout` that is cleared when dropped. The callback is owned by
-/// whoever owns the timer (and outlives it).
-pub struct Timer(JsValue);
-
-impl Timer {
-    /// Calls `callback` after `ms` milliseconds (at least 0).
-    pub fn new(callback: &Closure<dyn FnMut()>, ms: i64) -> Timer {
-        Timer(js::set_timeout(callback.as_ref(), ms.max(0) as f64))
-    }
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        js::clear_timeout(&self.0);
-    }
-}

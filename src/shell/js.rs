@@ -213,80 +213,17 @@ extern "C" {
     pub fn error(error: &JsValue);
 }
 
-/// What receipt delivery uses: `fetch`, `sendBeacon`, `crypto.subtle`,
-/// timers, promises and `URL`.
+/// What receipts use: a function call (the delivery's intake) and `URL`.
 #[wasm_bindgen]
 extern "C" {
-    /// A promise (from `fetch`, `crypto.subtle.digest` or a custom `send`).
-    #[wasm_bindgen(js_name = Promise)]
-    pub type Thenable;
-
-    /// `promise.then(ok, err)`; the promise it returns is not used.
-    #[wasm_bindgen(method)]
-    pub fn then(this: &Thenable, ok: &JsValue, err: &JsValue);
-
-    /// `Promise.resolve(value)`.
-    #[wasm_bindgen(static_method_of = Thenable, js_class = Promise)]
-    pub fn resolve(value: &JsValue) -> Thenable;
-
-    /// `Promise.reject(value)`.
-    #[wasm_bindgen(static_method_of = Thenable, js_class = Promise)]
-    pub fn reject(value: &JsValue) -> Thenable;
-
     /// A JS function.
+    #[derive(Clone)]
     #[wasm_bindgen(js_name = Function)]
     pub type Func;
-
-    /// `f.bind(null, a, b)`: the closure's first two arguments fixed.
-    #[wasm_bindgen(method, js_name = bind)]
-    pub fn bind2(this: &Func, this_arg: &JsValue, a: &JsValue, b: &JsValue) -> Func;
 
     /// `f.call(null, a)`; a throwing function is an `Err`.
     #[wasm_bindgen(method, catch, js_name = call)]
     pub fn call1(this: &Func, this_arg: &JsValue, a: &JsValue) -> Result<JsValue, JsValue>;
-
-    /// `fetch(url, init)`.
-    #[wasm_bindgen(js_name = fetch)]
-    pub fn fetch(url: &str, init: &JsValue) -> Thenable;
-
-    /// A fetch `Response`.
-    pub type Response;
-
-    /// `response.status`.
-    #[wasm_bindgen(method, getter)]
-    pub fn status(this: &Response) -> u16;
-
-    /// `response.headers`.
-    #[wasm_bindgen(method, getter)]
-    pub fn headers(this: &Response) -> Headers;
-
-    /// `Headers`.
-    pub type Headers;
-
-    /// `headers.get(name)`.
-    #[wasm_bindgen(method)]
-    pub fn get(this: &Headers, name: &str) -> Option<String>;
-
-    /// `navigator.sendBeacon(url, text)`: a `text/plain` POST; throws for a bad URL.
-    #[wasm_bindgen(catch, static_method_of = Navigator, js_name = sendBeacon)]
-    pub fn send_beacon(url: &str, text: &str) -> Result<bool, JsValue>;
-
-    /// `AbortSignal.timeout(ms)`.
-    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
-    pub fn abort_after(ms: u32) -> JsValue;
-
-    /// `crypto.subtle.digest(algorithm, data)`; throws where there is no
-    /// `crypto.subtle` (pages not in a secure context).
-    #[wasm_bindgen(catch, js_namespace = ["crypto", "subtle"], js_name = digest)]
-    pub fn digest(algorithm: &str, data: &[u8]) -> Result<Thenable, JsValue>;
-
-    /// `setTimeout(callback, ms)`.
-    #[wasm_bindgen(js_name = setTimeout)]
-    pub fn set_timeout(callback: &JsValue, ms: f64) -> JsValue;
-
-    /// `clearTimeout(id)`.
-    #[wasm_bindgen(js_name = clearTimeout)]
-    pub fn clear_timeout(id: &JsValue);
 
     /// A parsed `URL`.
     #[wasm_bindgen(js_name = URL)]

@@ -83,8 +83,8 @@ struct State {
     /// Switch states of an open panel, kept across a language switch.
     draft: Vec<(String, bool)>,
     _listeners: Vec<dom::Listener>,
-    /// Receipt delivery, when receipts are configured.
-    receipts: Option<receipts::Handle>,
+    /// The receipt delivery's intake, when receipts are on.
+    receipts: Option<js::Func>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -102,20 +102,21 @@ fn fresh_uuid() -> Result<String, Error> {
 const LANG_KEY: &str = "kelisim.lang";
 
 /// Starts kelisim with a config object; `css_href` is the stylesheet to add
-/// (none when the page already links it); `send` is the page's own receipt
-/// delivery function, if any. Validates everything before it touches the page.
+/// (none when the page already links it); `receipts` is the receipt
+/// delivery's intake, a function, when the page wants receipts. Validates
+/// everything before it touches the page.
 #[wasm_bindgen(js_name = start)]
-pub fn start(config: JsValue, css_href: Option<String>, send: JsValue) -> Result<Kelisim, JsValue> {
-    start_inner(&config, css_href, &send).map_err(into_js)
+pub fn start(config: JsValue, css_href: Option<String>, receipts: JsValue) -> Result<Kelisim, JsValue> {
+    start_inner(&config, css_href, &receipts).map_err(into_js)
 }
 
-fn start_inner(config: &JsValue, css_href: Option<String>, send: &JsValue) -> Result<Kelisim, Error> {
+fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -> Result<Kelisim, Error> {
     if STARTED.load(Ordering::Relaxed) {
         return Err(Error::AlreadyStarted);
     }
     let value = convert::to_value(config, &Path::Root, 0)?;
     let config = config::decode(&value).map_err(Error::Config)?;
-    let receipt_target = receipts::target(&config, send)?;
+    let receipts = receipts::intake(&config, receipts)?;
     let document = dom::document().ok_or(Error::NoDocument)?;
     let body = document.body().ok_or(Error::NoDocument)?;
 
@@ -162,7 +163,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, send: &JsValue) -> Re
         root: root.clone(),
         draft: Vec::new(),
         _listeners: Vec::new(),
-        receipts: receipt_target.and_then(receipts::start),
+        receipts,
     }));
     let mut listeners = Vec::new();
     if let Some(link) = &link {
@@ -502,17 +503,6 @@ impl Kelisim {
         Ok(self.get_consent())
     }
 
-    /// Receipts not delivered yet: `[{id, status, attempts, receipt}]`.
-    #[wasm_bindgen(js_name = pendingReceipts)]
-    pub fn pending_receipts(&self) -> JsValue {
-        receipts::pending(self.state.borrow().receipts.as_ref())
-    }
-
-    /// Tries every pending receipt now; resolves once none is left to try.
-    pub fn flush(&self) -> JsValue {
-        let h = self.state.borrow().receipts.clone();
-        receipts::flush(h.as_ref())
-    }
 
     fn tick(&self) {
         let fx = self.state.borrow_mut().session.tick(dom::now());
