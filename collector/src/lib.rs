@@ -1,8 +1,10 @@
 //! `kelisim-collector`: a small blocking HTTP server.
 //!
-//! Today it serves the kelisim demo site (`--www`) and the built package
-//! (`--dist`, under `/kelisim/`). Routes live in [`router`]; new endpoints
-//! (e.g. `POST /v1/receipts`) are added there, with any shared state placed in
+//! It serves the kelisim demo site (`--www`) and the built package
+//! (`--dist`, under `/kelisim/`), and collects consent receipts under `/v1/`
+//! ([`api`]): it validates them ([`receipt`], [`schema`]), stores them in
+//! SQLite ([`store`]) and checks each subject's hash chain ([`canon`]). Routes
+//! live in [`router`]; shared state (the store, the CORS policy) in
 //! [`Context`].
 //!
 //! Threading: one `tiny_http::Server` shared through an `Arc` by a small fixed
@@ -18,7 +20,14 @@ use std::thread;
 
 pub use tiny_http::{Method, Request};
 
+pub mod api;
+pub mod canon;
+pub mod cors;
 pub mod files;
+pub mod receipt;
+pub mod schema;
+pub mod store;
+pub mod time;
 
 use files::{Refusal, Resolved};
 
@@ -28,16 +37,23 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_WORKERS: usize = 4;
 /// URL prefix served from the `--dist` folder.
 pub const DIST_PREFIX: &str = "/kelisim/";
+/// Default receipt database.
+pub const DEFAULT_DB: &str = "data/receipts.sqlite3";
 
 /// Command-line help text.
 pub const USAGE: &str = "\
-usage: kelisim-collector [--addr HOST:PORT] [--www DIR] [--dist DIR] [--quiet]
+usage: kelisim-collector [--addr HOST:PORT] [--www DIR] [--dist DIR] [--db PATH]
+                         [--cors-origin ORIGIN]... [--cors-header NAME]... [--quiet]
 
-  --addr HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 = any free port)
-  --www DIR         folder served at / (default: www)
-  --dist DIR        folder served at /kelisim/ (default: dist)
-  --quiet           do not log requests to stderr
-  -h, --help        show this help
+  --addr HOST:PORT      address to listen on (default 127.0.0.1:8080; port 0 = any free port)
+  --www DIR             folder served at / (default: www)
+  --dist DIR            folder served at /kelisim/ (default: dist)
+  --db PATH             SQLite file for receipts, created with its folder
+                        (default: data/receipts.sqlite3)
+  --cors-origin ORIGIN  let pages on ORIGIN (scheme://host[:port]) read /v1/ answers; repeatable
+  --cors-header NAME    one more request header a preflight allows besides Content-Type; repeatable
+  --quiet               do not log requests to stderr
+  -h, --help            show this help
 ";
 
 /// Server configuration.
@@ -53,6 +69,12 @@ pub struct Config {
     pub quiet: bool,
     /// Number of worker threads (at least 1 is used).
     pub workers: usize,
+    /// SQLite file for receipts.
+    pub db: PathBuf,
+    /// Origins allowed to read `/v1/` answers (CORS), lowercase.
+    pub cors_origins: Vec<String>,
+    /// Extra request header names a CORS preflight allows.
+    pub cors_headers: Vec<String>,
 }
 
 impl Default for Config {
@@ -63,6 +85,9 @@ impl Default for Config {
             dist: PathBuf::from("dist"),
             quiet: false,
             workers: DEFAULT_WORKERS,
+            db: PathBuf::from(DEFAULT_DB),
+            cors_origins: Vec::new(),
+            cors_headers: Vec::new(),
         }
     }
 }
@@ -101,6 +126,13 @@ impl Config {
                 "--addr" => config.addr = value("--addr")?,
                 "--www" => config.www = PathBuf::from(value("--www")?),
                 "--dist" => config.dist = PathBuf::from(value("--dist")?),
+                "--db" => config.db = PathBuf::from(value("--db")?),
+                "--cors-origin" => config
+                    .cors_origins
+                    .push(cors::parse_origin(&value("--cors-origin")?)?),
+                "--cors-header" => config
+                    .cors_headers
+                    .push(cors::parse_header_name(&value("--cors-header")?)?),
                 "--quiet" | "-q" if inline.is_none() => config.quiet = true,
                 "--help" | "-h" if inline.is_none() => return Ok(Command::Help),
                 _ => return Err(format!("unknown argument: {arg}")),
@@ -110,25 +142,55 @@ impl Config {
     }
 }
 
-/// State shared by all workers and passed to [`router`]. Future shared
-/// resources (e.g. a SQLite handle for receipts) belong here.
+/// State shared by all workers and passed to [`router`].
 #[derive(Debug)]
 pub struct Context {
+    /// The configuration it was built from.
     pub config: Config,
+    /// The receipt store; `None` serves files only (`/v1/` answers 503).
+    pub store: Option<Arc<store::Store>>,
+    /// CORS policy for `/v1/`.
+    pub cors: cors::Cors,
 }
 
 impl Context {
+    /// A context without a receipt store (static files only).
     pub fn new(config: Config) -> Self {
-        Context { config }
+        let cors = cors::Cors::new(&config.cors_origins, &config.cors_headers);
+        Context {
+            config,
+            store: None,
+            cors,
+        }
+    }
+
+    /// A context with the receipt store at `config.db` opened (and created).
+    pub fn open(config: Config) -> io::Result<Self> {
+        let store = store::Store::open(&config.db)
+            .map_err(|e| io::Error::other(format!("receipt store: {e}")))?;
+        let mut ctx = Context::new(config);
+        ctx.store = Some(Arc::new(store));
+        Ok(ctx)
     }
 }
 
 /// Response body.
-#[derive(Debug)]
 pub enum Body {
     Bytes(Vec<u8>),
     /// An open file and its length.
     File(File, u64),
+    /// A body of unknown length, sent chunked (HTTP/1.1).
+    Stream(Box<dyn io::Read + Send>),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Bytes(b) => f.debug_tuple("Bytes").field(&b.len()).finish(),
+            Body::File(file, len) => f.debug_tuple("File").field(file).field(len).finish(),
+            Body::Stream(_) => f.write_str("Stream"),
+        }
+    }
 }
 
 /// A response produced by [`router`], independent of the transport.
@@ -218,6 +280,9 @@ impl Reply {
                     .with_chunked_threshold(usize::MAX)
                     .boxed()
             }
+            Body::Stream(reader) => {
+                tiny_http::Response::new(status, headers, reader, None, None).boxed()
+            }
         }
     }
 }
@@ -230,13 +295,19 @@ fn is_get_or_head(method: &Method) -> bool {
 
 /// Routes one request. Add new endpoints here.
 ///
-/// * `GET|HEAD /healthz` → `200 ok`
+/// * `/v1/…` → the receipt API ([`api`])
+/// * `GET|HEAD /healthz` → `200 ok` (503 naming the problem when the receipt
+///   store does not answer)
 /// * `GET|HEAD /kelisim/<path>` → file from `--dist`
 /// * any other `GET|HEAD` → file from `--www` (`/` and `…/` → `index.html`)
 /// * other methods → 405 with `Allow: GET, HEAD`
 pub fn router(ctx: &Context, req: &mut Request) -> Reply {
     let method = req.method().clone();
     let url = req.url().to_string();
+    let raw_path = url.split(['?', '#']).next().unwrap_or("");
+    if let Some(path) = files::percent_decode(raw_path).filter(|p| api::is_api(p)) {
+        return api::handle(ctx, req, &path);
+    }
     route(ctx, &method, &url)
 }
 
@@ -254,7 +325,10 @@ pub fn route(ctx: &Context, method: &Method, url: &str) -> Reply {
 
     if path == "/healthz" {
         return if is_get_or_head(method) {
-            Reply::text(200, "ok")
+            match ctx.store.as_ref().map(|s| s.count()) {
+                Some(Err(e)) => Reply::text(503, format!("receipt store: {e}\n")),
+                _ => Reply::text(200, "ok"),
+            }
         } else {
             Reply::method_not_allowed(GET_HEAD)
         };
@@ -343,7 +417,7 @@ impl Server {
         Ok(Server {
             http: Arc::new(http),
             addr,
-            ctx: Arc::new(Context::new(config)),
+            ctx: Arc::new(Context::open(config)?),
             stop: Arc::new(AtomicBool::new(false)),
             workers,
         })
@@ -433,6 +507,8 @@ mod tests {
         assert_eq!(c.addr, "127.0.0.1:8080");
         assert_eq!(c.www, PathBuf::from("www"));
         assert_eq!(c.dist, PathBuf::from("dist"));
+        assert_eq!(c.db, PathBuf::from("data/receipts.sqlite3"));
+        assert!(c.cors_origins.is_empty());
         assert!(!c.quiet);
     }
 
@@ -444,6 +520,9 @@ mod tests {
             dist: "pkg".into(),
             quiet: true,
             workers: DEFAULT_WORKERS,
+            db: "r.sqlite3".into(),
+            cors_origins: vec!["https://a.kz".into(), "http://127.0.0.1:9".into()],
+            cors_headers: vec!["X-Tenant".into()],
         };
         assert_eq!(
             parse(&[
@@ -453,12 +532,29 @@ mod tests {
                 "site",
                 "--dist",
                 "pkg",
+                "--db",
+                "r.sqlite3",
+                "--cors-origin",
+                "https://A.kz",
+                "--cors-origin",
+                "http://127.0.0.1:9",
+                "--cors-header",
+                "X-Tenant",
                 "--quiet"
             ]),
             Ok(Command::Run(want.clone()))
         );
         assert_eq!(
-            parse(&["--addr=127.0.0.1:0", "--www=site", "--dist=pkg", "--quiet"]),
+            parse(&[
+                "--addr=127.0.0.1:0",
+                "--www=site",
+                "--dist=pkg",
+                "--db=r.sqlite3",
+                "--cors-origin=https://a.kz",
+                "--cors-origin=http://127.0.0.1:9",
+                "--cors-header=X-Tenant",
+                "--quiet"
+            ]),
             Ok(Command::Run(want))
         );
     }
@@ -471,6 +567,9 @@ mod tests {
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&["--quiet=yes"]).is_err());
         assert!(parse(&["extra"]).is_err());
+        assert!(parse(&["--db"]).is_err());
+        assert!(parse(&["--cors-origin", "https://a.kz/"]).is_err());
+        assert!(parse(&["--cors-header", "a b"]).is_err());
     }
 
     #[test]

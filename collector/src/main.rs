@@ -1,4 +1,4 @@
-//! `kelisim-collector [--addr 127.0.0.1:8080] [--www DIR] [--dist DIR] [--quiet]`
+//! `kelisim-collector [--addr 127.0.0.1:8080] [--www DIR] [--dist DIR] [--db PATH] [--cors-origin ORIGIN]... [--cors-header NAME]... [--quiet]`
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -77,6 +77,8 @@ impl Site {
             dist: base.path().join("dist"),
             quiet: true,
             workers: 4,
+            db: base.path().join("receipts.sqlite3"),
+            ..Config::default()
         })
         .expect("bind");
         let addr = server.local_addr();
@@ -338,6 +340,8 @@ fn binary_prints_listening_line() {
         .arg(base.path().join("www"))
         .arg("--dist")
         .arg(base.path().join("dist"))
+        .arg("--db")
+        .arg(base.path().join("data/receipts.sqlite3"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

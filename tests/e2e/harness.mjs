@@ -1,7 +1,8 @@
 // Shared e2e harness: starts the real collector serving www/ and dist/ on an
 // ephemeral 127.0.0.1 port, and launches headless Chromium through playwright-core.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -15,11 +16,13 @@ export function chromePath() {
   return found;
 }
 
-/** Starts the collector; resolves to { url, stop }. */
+/** Starts the collector (receipts go to a fresh temporary database); resolves to { url, stop }. */
 export function startServer(args = []) {
   const bin = path.join(root, "target/release/kelisim-collector");
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first`);
-  const child = spawn(bin, ["--addr", "127.0.0.1:0", "--www", "www", "--dist", "dist", "--quiet", ...args], {
+  const dbDir = mkdtempSync(path.join(os.tmpdir(), "kelisim-e2e-"));
+  const db = ["--db", path.join(dbDir, "receipts.sqlite3")];
+  const child = spawn(bin, ["--addr", "127.0.0.1:0", "--www", "www", "--dist", "dist", "--quiet", ...db, ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -34,7 +37,7 @@ export function startServer(args = []) {
         clearTimeout(timer);
         resolve({
           url: m[1],
-          stop: () => new Promise((r) => { child.once("exit", r); child.kill(); }),
+          stop: () => new Promise((r) => { child.once("exit", r); child.kill(); }).then(() => rmSync(dbDir, { recursive: true, force: true })),
         });
       }
     });

@@ -1,0 +1,295 @@
+//! Shared helpers for the collector's integration tests: a server on
+//! 127.0.0.1:0 with a temporary database, a small HTTP/1.1 client (with
+//! chunked decoding), and receipt builders based on `fixtures/receipt.json`.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use kelisim_collector::{canon, Config, Server, ShutdownHandle};
+use serde_json::Value;
+
+/// A unique temp folder, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "kelisim-receipts-{tag}-{}-{n}-{nanos}",
+            std::process::id()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running collector; stops (and joins) on drop.
+pub struct Collector {
+    pub addr: SocketAddr,
+    handle: ShutdownHandle,
+    thread: Option<thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Collector {
+    /// Starts a collector on 127.0.0.1:0 storing into `db`.
+    pub fn start(db: &Path, cors_origins: &[&str], cors_headers: &[&str]) -> Collector {
+        let server = Server::bind(Config {
+            addr: "127.0.0.1:0".into(),
+            www: db.with_file_name("www"),
+            dist: db.with_file_name("dist"),
+            db: db.to_path_buf(),
+            quiet: true,
+            workers: 4,
+            cors_origins: cors_origins.iter().map(|s| s.to_string()).collect(),
+            cors_headers: cors_headers.iter().map(|s| s.to_string()).collect(),
+        })
+        .expect("bind");
+        let addr = server.local_addr();
+        let handle = server.shutdown_handle();
+        let thread = Some(thread::spawn(move || server.run()));
+        Collector {
+            addr,
+            handle,
+            thread,
+        }
+    }
+
+    pub fn post(&self, body: &[u8], content_type: &str) -> Resp {
+        request(
+            self.addr,
+            "POST",
+            "/v1/receipts",
+            &[("Content-Type", content_type)],
+            body,
+        )
+    }
+
+    pub fn post_json(&self, receipt: &Value) -> Resp {
+        self.post(receipt.to_string().as_bytes(), "application/json")
+    }
+
+    pub fn get(&self, target: &str) -> Resp {
+        request(self.addr, "GET", target, &[], b"")
+    }
+
+    /// `GET /v1/receipts?subject=` as (id, chain) pairs in answer order.
+    pub fn chain_of(&self, subject: &str) -> Vec<(String, String)> {
+        let r = self.get(&format!("/v1/receipts?subject={subject}"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["receipts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["receipt"]["consentReceiptID"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    e["chain"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// The `errors` list of a 4xx answer.
+    pub fn errors(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors list: {}", self.text()))
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// One request with `Connection: close`; reads the whole answer.
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("Transfer-Encoding"))
+    {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // The server may answer (413) before reading everything; ignore a reset.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
+pub fn parse_response(raw: &[u8]) -> Resp {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of headers in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut resp = Resp {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    };
+    if resp
+        .header("Transfer-Encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        resp.body = dechunk(&resp.body);
+    } else if let Some(len) = resp.header("Content-Length") {
+        assert_eq!(
+            len.parse::<usize>().unwrap(),
+            resp.body.len(),
+            "Content-Length"
+        );
+    }
+    resp
+}
+
+/// Decodes a chunked body; panics on a malformed or unterminated one.
+pub fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size line");
+        let size_text = std::str::from_utf8(&data[..eol]).unwrap();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16)
+            .expect("chunk size");
+        data = &data[eol + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        assert_eq!(&data[size..size + 2], b"\r\n", "chunk end");
+        data = &data[size + 2..];
+    }
+}
+
+/// The fixture receipt (seq 1 of subject `0b9e8d7c-…`).
+pub fn fixture() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/receipt.json");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A lowercase UUID v4 made from a number (distinct numbers, distinct ids).
+pub fn uuid(n: u64) -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (n >> 32) as u32 ^ 0x5a5a_0000,
+        (n >> 16) & 0xffff,
+        (n >> 4) & 0xfff,
+        n & 0xf,
+        n.wrapping_mul(0x9e37_79b9_7f4a_7c15) & 0xffff_ffff_ffff
+    )
+}
+
+/// The fixture with another receipt id, subject and chain link.
+pub fn receipt(id: &str, subject: &str, seq: u64, prev: Option<&str>) -> Value {
+    let mut v = fixture();
+    v["consentReceiptID"] = Value::from(id);
+    v["piiPrincipalId"] = Value::from(subject);
+    v["kelisim"]["law94v"]["subject"] = Value::from(subject);
+    v["kelisim"]["chain"]["seq"] = Value::from(seq);
+    v["kelisim"]["chain"]["prev"] = prev.map_or(Value::Null, Value::from);
+    v
+}
+
+/// A chain of `n` receipts for `subject`, each linking to the one before;
+/// the later ones are updates (reject-all).
+pub fn chain(subject: &str, first_id: u64, n: u64) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for seq in 1..=n {
+        let prev = out.last().map(canon::hash);
+        let mut r = receipt(&uuid(first_id + seq), subject, seq, prev.as_deref());
+        if seq > 1 {
+            r["kelisim"]["event"] = Value::from("updated");
+            r["collectionMethod"] = Value::from("banner: reject all");
+        }
+        out.push(r);
+    }
+    out
+}
