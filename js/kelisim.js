@@ -1,7 +1,7 @@
 // kelisim entry point: `<script type="module" src="/kelisim/kelisim.js" data-config="...">`
 // or `import { start } from "kelisim"`. The consent logic lives in the wasm module;
 // this file only loads it, finds the config, and announces the instance.
-import init, { start as startWasm } from "./kelisim_core.js";
+import init, { start as startWasm, receiptRetry } from "./kelisim_core.js";
 import { delivery } from "./receipts.js";
 
 const here = import.meta.url;
@@ -23,7 +23,7 @@ export async function start(config, options) {
   const send = options?.send;
   if (send !== undefined && typeof send !== "function") throw new Error("kelisim: start: options.send: expected a function");
   if (send && config?.receipts) throw new Error("kelisim: start: give the config's receipts section or options.send, not both");
-  let receipts = (send || config?.receipts) && delivery(config.receipts, send);
+  let receipts = (send || config?.receipts) && delivery(config.receipts, send, receiptRetry);
   if (receipts && !crypto.subtle) {
     console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
     receipts = undefined;

@@ -3,7 +3,7 @@
 // of the previous receipt through crypto.subtle), keeps it in an outbox in
 // localStorage until a backend confirms it, and sends it by fetch, by
 // sendBeacon, or through the page's own `send`. What is retried and when comes
-// from the core (`receiptRetry`).
+// from the core (`retry`: the wasm module's `receiptRetry`).
 //
 // Stored under "kelisim.receipts": {queue, chain, outbox}.
 // - queue: receipts not chained yet, as "id\nsubject\nhead\ntail" (the chain
@@ -15,8 +15,6 @@
 // Storage is read before and written after every change, so the tabs of a site
 // share one outbox (two tabs may send the same receipt: backends are
 // idempotent by consentReceiptID). Without storage, it all lives in memory.
-import { receiptRetry } from "./kelisim_core.js";
-
 const KEY = "kelisim.receipts";
 const MAX = 100;
 const TIMEOUT_MS = 10_000;
@@ -25,10 +23,11 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /**
  * A delivery for `options` (the config's `receipts`: {endpoint, headers,
- * transport}) or for the page's `send` function. Nothing happens until
- * `start()`.
+ * transport}) or for the page's `send` function; `retry(status, attempts,
+ * random)` is the core's rule (0: delivered, -1: refused for good, else the
+ * delay in ms). Nothing happens until `start()`.
  */
-export function delivery(options, send) {
+export function delivery(options, send, retry) {
   const { endpoint, headers, transport } = options ?? {};
   const beacon = transport === "beacon";
   let stored = true;
@@ -157,7 +156,7 @@ export function delivery(options, send) {
     const e = s.outbox.find((e) => e.id === id);
     if (e) {
       const http = !send && !beacon && status;
-      const next = receiptRetry(status, e.attempts, crypto.getRandomValues(new Uint32Array(1))[0]);
+      const next = retry(status, e.attempts, crypto.getRandomValues(new Uint32Array(1))[0]);
       if (next === 0) {
         s.outbox.splice(s.outbox.indexOf(e), 1);
         emit(id, "sent", http);
