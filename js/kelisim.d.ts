@@ -116,6 +116,18 @@ export interface Config {
   externalLinks?: "declared" | "all" | "off";
   /** Whether personal data are published in public sources (Law No. 94-V Art. 8(4)). Default false. */
   publicSources?: boolean;
+  /** Where consent receipts are posted (needs `controller.email` and `controller.phone`). */
+  receipts?: ReceiptsConfig;
+}
+
+/** The config's `receipts` section. */
+export interface ReceiptsConfig {
+  /** An http(s) or relative URL that accepts `POST` of one receipt. */
+  endpoint: string;
+  /** Extra request headers (fetch only; not allowed with "beacon"). */
+  headers?: Record<string, string>;
+  /** "fetch" (default): application/json, CORS; "beacon": navigator.sendBeacon, text/plain. */
+  transport?: "fetch" | "beacon";
 }
 
 export type Method = "accept-all" | "reject-all" | "custom" | "withdraw";
@@ -165,10 +177,119 @@ export interface Kelisim {
    * Resolves once it is rendered; rejects with an Error naming the problem.
    */
   showPolicy(lang?: Lang): Promise<void>;
+
+  /** Receipts not delivered yet (none when receipts are off). */
+  pendingReceipts(): PendingReceipt[];
+  /** Tries every pending receipt now; resolves once the outbox is empty or holds only receipts refused for good. */
+  flush(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Delivers one receipt; resolving counts as delivered, rejecting (or throwing) retries later. */
+  send?: (receipt: Receipt) => unknown | Promise<unknown>;
 }
 
 /** Starts kelisim; rejects with an Error naming the bad field, leaving the page untouched. */
-export function start(config: Config): Promise<Kelisim>;
+export function start(config: Config, options?: StartOptions): Promise<Kelisim>;
+
+/** A Kantara Consent Receipt v1.1 with the kelisim extension (receipt format v1). */
+export interface Receipt {
+  version: "KI-CR-v1.1.0";
+  jurisdiction: "KZ";
+  /** Seconds since the Unix epoch. */
+  consentTimestamp: number;
+  /** e.g. "banner: accept all", "preferences: save", "api: withdraw()", "disclosure: link". */
+  collectionMethod: string;
+  /** UUID v4; retries reuse it. */
+  consentReceiptID: string;
+  language: Lang;
+  /** The consent's subject id. */
+  piiPrincipalId: string;
+  piiControllers: {
+    piiController: string;
+    contact: string;
+    address: { streetAddress?: string; addressCountry: "KZ" };
+    email: string;
+    /** RFC 3966, e.g. "tel:+7-727-355-14-20". */
+    phone: string;
+    piiControllerUrl?: string;
+  }[];
+  /** Absolute URL of the policy in the receipt's language. */
+  policyUrl: string;
+  /** One per accepted category. */
+  services: {
+    service: string;
+    purposes: {
+      purpose: string;
+      purposeCategory: string[];
+      consentType: "EXPLICIT" | "N/A";
+      piiCategory: string[];
+      primaryPurpose: boolean;
+      termination: string;
+      thirdPartyDisclosure: boolean;
+      thirdPartyName?: string;
+    }[];
+  }[];
+  sensitive: boolean;
+  spiCat: string[];
+  kelisim: ReceiptExtension;
+}
+
+export type ReceiptEvent = "given" | "updated" | "renewed" | "withdrawn" | "disclosure";
+
+/** The `kelisim` extension of a receipt. Later versions may add fields. */
+export interface ReceiptExtension {
+  v: 1;
+  event: ReceiptEvent;
+  consent: {
+    id: string;
+    method: Method;
+    categories: Record<string, boolean>;
+    services: Record<string, boolean>;
+    givenAt: string;
+    expiresAt: string;
+  };
+  policy: { version: string; revision: number };
+  /** What Law No. 94-V Art. 8(4) requires a consent to state. */
+  law94v: {
+    operator: { name: string; bin: string };
+    subject: string;
+    validUntil: string;
+    thirdPartyTransfer: boolean;
+    crossBorderTransfer: boolean;
+    /** ISO 3166-1 alpha-2, sorted, without KZ. */
+    crossBorderCountries: string[];
+    publicSources: boolean;
+    dataCollected: string[];
+  };
+  /** Only when `event` is "disclosure". */
+  disclosure?: {
+    kind: "link" | "oauth";
+    party: string;
+    host: string;
+    outcome: "shown" | "continued" | "cancelled";
+  };
+  /** Per-subject hash chain: `prev` is the SHA-256 (hex) of the previous receipt's canonical form. */
+  chain: { seq: number; prev: string | null };
+}
+
+export interface PendingReceipt {
+  id: string;
+  /** "failed": refused for good (a 4xx other than 408/429); kept, not retried. */
+  status: "pending" | "failed";
+  /** Attempts answered with a failure so far. */
+  attempts: number;
+  receipt: Receipt;
+}
+
+export interface ReceiptDetail {
+  /** The receipt's consentReceiptID. */
+  id: string;
+  /** "dropped": removed unsent because the outbox was full (also a console error). */
+  status: "sent" | "retrying" | "failed" | "dropped";
+  /** The HTTP status, when there was one. */
+  httpStatus?: number;
+}
 
 export interface ChangeDetail {
   /** Category and service ids whose state changed. */
@@ -184,5 +305,6 @@ declare global {
     "kelisim:ready": CustomEvent<Kelisim>;
     "kelisim:consent": CustomEvent<Consent>;
     "kelisim:change": CustomEvent<ChangeDetail>;
+    "kelisim:receipt": CustomEvent<ReceiptDetail>;
   }
 }

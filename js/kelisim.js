@@ -1,7 +1,8 @@
 // kelisim entry point: `<script type="module" src="/kelisim/kelisim.js" data-config="...">`
 // or `import { start } from "kelisim"`. The consent logic lives in the wasm module;
 // this file only loads it, finds the config, and announces the instance.
-import init, { start as startWasm } from "./kelisim_core.js";
+import init, { start as startWasm, receiptRetry } from "./kelisim_core.js";
+import { delivery } from "./receipts.js";
 
 const here = import.meta.url;
 let loading;
@@ -13,11 +14,24 @@ function load() {
 /**
  * Starts kelisim with a config object. Resolves to the instance (also set as
  * `window.kelisim`) and dispatches `kelisim:ready`; rejects with an Error whose
- * message names what is wrong, leaving the page untouched.
+ * message names what is wrong, leaving the page untouched. `options.send`, a
+ * function `(receipt) => Promise`, delivers consent receipts instead of the
+ * config's `receipts` endpoint.
  */
-export async function start(config) {
+export async function start(config, options) {
   await load();
-  const instance = startWasm(config, new URL("kelisim.css", here).href);
+  const send = options?.send;
+  if (send !== undefined && typeof send !== "function") throw new Error("kelisim: start: options.send: expected a function");
+  if (send && config?.receipts) throw new Error("kelisim: start: give the config's receipts section or options.send, not both");
+  let receipts = (send || config?.receipts) && delivery(config.receipts, send, receiptRetry);
+  if (receipts && !crypto.subtle) {
+    console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
+    receipts = undefined;
+  }
+  const instance = startWasm(config, new URL("kelisim.css", here).href, receipts?.intake);
+  instance.pendingReceipts = () => receipts?.pending() ?? [];
+  instance.flush = async () => receipts?.flush();
+  receipts?.start();
   window.kelisim = instance;
   window.dispatchEvent(new CustomEvent("kelisim:ready", { detail: instance }));
   return instance;

@@ -17,6 +17,7 @@ node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers 
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   dist/kelisim_core_bg.wasm -o dist/kelisim_core_bg.wasm
 cp js/kelisim.js js/kelisim.css js/kelisim.d.ts dist/
+cp js/receipts.js dist/
 # Short import/export names in the module and the glue; JS and CSS without comments.
 node scripts/minify.mjs dist
 # Minify the JS the page downloads (the glue and the entry); export names are kept.

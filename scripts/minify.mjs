@@ -12,9 +12,11 @@
 //
 // 2. kelisim.js and kelisim.css without comments and indentation.
 //
+// 3. receipts.js bundled into kelisim.js.
+//
 // usage: node scripts/minify.mjs <dist dir with kelisim_core.js, kelisim_core_bg.wasm, kelisim.js, kelisim.css>
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const dir = process.argv[2] ?? "dist";
@@ -94,6 +96,20 @@ execFileSync(process.execPath, ["--check", jsPath]);
 const entryPath = path.join(dir, "kelisim.js");
 writeFileSync(entryPath, stripJs(readFileSync(entryPath, "utf8")));
 execFileSync(process.execPath, ["--check", entryPath]);
+
+// 3. receipts.js (the receipt delivery, which imports nothing) goes inside
+// kelisim.js: one request and one gzip stream fewer.
+const receiptsPath = path.join(dir, "receipts.js");
+if (existsSync(receiptsPath)) {
+  const importReceipts = 'import { delivery } from "./receipts.js";\n';
+  let entry = readFileSync(entryPath, "utf8");
+  const receipts = stripJs(readFileSync(receiptsPath, "utf8"));
+  if (!entry.includes(importReceipts) || /^import /m.test(receipts)) fail("receipts.js imports have changed; update the bundling step");
+  entry = entry.replace(importReceipts, "") + receipts.replace(/^export /gm, "");
+  writeFileSync(entryPath, entry);
+  unlinkSync(receiptsPath);
+  execFileSync(process.execPath, ["--check", entryPath]);
+}
 
 // CSS: comments; a line break plus indentation after `;`, `{`, `}` or `,`;
 // any other indentation (its line break still separates the tokens).

@@ -17,5 +17,7 @@ echo "== typings (tsc --strict against the shipped kelisim.d.ts and the demo con
 node_modules/.bin/tsc -p tests/types
 echo "== size budget"
 node scripts/size.mjs
+echo "== unit tests of the shipped JS (receipt delivery against a naive model)"
+node --test tests/unit/
 echo "== end-to-end tests in headless Chromium"
 node --test --test-concurrency=1 tests/e2e/

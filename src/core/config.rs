@@ -223,6 +223,29 @@ pub struct Config {
     /// Whether personal data are published in public sources (Law No. 94-V
     /// Art. 8(4)); default false.
     pub public_sources: bool,
+    /// Where consent receipts are delivered; none means no receipts (unless
+    /// the page passes a `send` function to `start`).
+    pub receipts: Option<ReceiptsConfig>,
+}
+
+/// How receipts are posted to `receipts.endpoint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `fetch` with `Content-Type: application/json` (CORS preflight when cross-origin).
+    Fetch,
+    /// `navigator.sendBeacon` with a `text/plain` body (no preflight, no response).
+    Beacon,
+}
+
+/// The config's `receipts` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiptsConfig {
+    /// An `http(s)` or relative URL.
+    pub endpoint: String,
+    /// Extra request headers (fetch only).
+    pub headers: Vec<(String, String)>,
+    /// Default [`Transport::Fetch`].
+    pub transport: Transport,
 }
 
 impl Config {
@@ -882,6 +905,7 @@ pub fn decode(v: &Value) -> R<Config> {
             "oauth",
             "externalLinks",
             "publicSources",
+            "receipts",
         ],
     )?;
     let languages = languages(&root)?;
@@ -906,6 +930,7 @@ pub fn decode(v: &Value) -> R<Config> {
     let oauth = oauth(&root, langs, &third_parties)?;
     let external_links = external_links(&root)?;
     let public_sources = flag(&root, "publicSources")?;
+    let receipts = receipts(&root)?;
     Ok(Config {
         controller,
         policy,
@@ -917,7 +942,56 @@ pub fn decode(v: &Value) -> R<Config> {
         oauth,
         external_links,
         public_sources,
+        receipts,
     })
+}
+
+fn receipts(root: &Obj) -> R<Option<ReceiptsConfig>> {
+    let Some(v) = root.opt("receipts") else {
+        return Ok(None);
+    };
+    let at = root.at("receipts");
+    let o = Obj::new(v, &at, &["endpoint", "headers", "transport"])?;
+    let ep = o.at("endpoint");
+    let endpoint = string(o.req("endpoint")?, &ep)?;
+    if !is_web_url(endpoint) {
+        return fail(&ep, &["must be an http(s) or relative URL"]);
+    }
+    let transport = match o.opt("transport") {
+        None => Transport::Fetch,
+        Some(v) => match string(v, &o.at("transport"))? {
+            "fetch" => Transport::Fetch,
+            "beacon" => Transport::Beacon,
+            other => return fail(&o.at("transport"), &["\"", other, "\" is not one of: fetch, beacon"]),
+        },
+    };
+    let mut headers = Vec::new();
+    if let Some(v) = o.opt("headers") {
+        let hp = o.at("headers");
+        if transport == Transport::Beacon {
+            return fail(&hp, &["not allowed with transport \"beacon\" (sendBeacon cannot set headers)"]);
+        }
+        let Value::Obj(pairs) = v else {
+            return expected(&hp, "an object of header names and values", v);
+        };
+        for (name, value) in pairs {
+            let p = Path::Key(&hp, name);
+            let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            if name.is_empty() || !all_bytes(name, token) {
+                return fail(&p, &["not a valid header name"]);
+            }
+            let value = string(value, &p)?;
+            if !all_bytes(value, |b| b >= b' ' && b != 0x7f) {
+                return fail(&p, &["must not contain control characters"]);
+            }
+            headers.push((name.clone(), value.into()));
+        }
+    }
+    Ok(Some(ReceiptsConfig {
+        endpoint: endpoint.into(),
+        headers,
+        transport,
+    }))
 }
 
 #[cfg(test)]

@@ -13,3 +13,7 @@ pub mod time;
 pub mod value;
 pub mod policy;
 pub mod policy_view;
+
+pub mod json;
+pub mod outbox;
+pub mod receipt;

@@ -257,3 +257,32 @@ extern "C" {
     #[wasm_bindgen(method, js_name = scrollIntoView)]
     pub fn scroll_into_view(this: &Element);
 }
+
+/// What receipts use: a function call (the delivery's intake) and `URL`.
+#[wasm_bindgen]
+extern "C" {
+    /// A JS function.
+    #[derive(Clone)]
+    #[wasm_bindgen(js_name = Function)]
+    pub type Func;
+
+    /// `f.call(null, a)`; a throwing function is an `Err`.
+    #[wasm_bindgen(method, catch, js_name = call)]
+    pub fn call1(this: &Func, this_arg: &JsValue, a: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// A parsed `URL`.
+    #[wasm_bindgen(js_name = URL)]
+    pub type Url;
+
+    /// `new URL(url, base)`; throws for a URL it cannot parse.
+    #[wasm_bindgen(constructor, catch, js_class = URL)]
+    pub fn new(url: &str, base: &str) -> Result<Url, JsValue>;
+
+    /// `url.href`.
+    #[wasm_bindgen(method, getter)]
+    pub fn href(this: &Url) -> String;
+
+    /// `document.baseURI`.
+    #[wasm_bindgen(method, getter, js_name = baseURI)]
+    pub fn base_uri(this: &Document) -> String;
+}

@@ -8,6 +8,7 @@
 mod convert;
 mod dom;
 mod js;
+mod receipts;
 mod view;
 mod policy;
 
@@ -85,6 +86,8 @@ struct State {
     _listeners: Vec<dom::Listener>,
     /// The policy views and the documents they show.
     policy: policy::Views,
+    /// The receipt delivery's intake, when receipts are on.
+    receipts: Option<js::Func>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -102,19 +105,21 @@ fn fresh_uuid() -> Result<String, Error> {
 const LANG_KEY: &str = "kelisim.lang";
 
 /// Starts kelisim with a config object; `css_href` is the stylesheet to add
-/// (none when the page already links it). Validates everything before it
-/// touches the page.
+/// (none when the page already links it); `receipts` is the receipt
+/// delivery's intake, a function, when the page wants receipts. Validates
+/// everything before it touches the page.
 #[wasm_bindgen(js_name = start)]
-pub fn start(config: JsValue, css_href: Option<String>) -> Result<Kelisim, JsValue> {
-    start_inner(&config, css_href).map_err(into_js)
+pub fn start(config: JsValue, css_href: Option<String>, receipts: JsValue) -> Result<Kelisim, JsValue> {
+    start_inner(&config, css_href, &receipts).map_err(into_js)
 }
 
-fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Error> {
+fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -> Result<Kelisim, Error> {
     if STARTED.load(Ordering::Relaxed) {
         return Err(Error::AlreadyStarted);
     }
     let value = convert::to_value(config, &Path::Root, 0)?;
     let config = config::decode(&value).map_err(Error::Config)?;
+    let receipts = receipts::intake(&config, receipts)?;
     let document = dom::document().ok_or(Error::NoDocument)?;
     let body = document.body().ok_or(Error::NoDocument)?;
 
@@ -162,6 +167,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
         draft: Vec::new(),
         _listeners: Vec::new(),
         policy: policy::Views::default(),
+        receipts,
     }));
     let mut listeners = Vec::new();
     if let Some(link) = &link {
@@ -248,12 +254,13 @@ fn on_click(weak: &Weak<RefCell<State>>, e: &Event) {
     let Some(action) = target_with(e, "[data-kelisim-action]").and_then(|b| b.get_attribute("data-kelisim-action")) else {
         return;
     };
-    let choice = match action.as_str() {
-        "accept-all" => Choice::AcceptAll,
-        "reject-all" => Choice::RejectAll,
+    let panel = state.borrow().session.view() == View::Preferences;
+    let (choice, method) = match action.as_str() {
+        "accept-all" => (Choice::AcceptAll, if panel { "preferences: accept all" } else { "banner: accept all" }),
+        "reject-all" => (Choice::RejectAll, if panel { "preferences: reject all" } else { "banner: reject all" }),
         "save" => {
             let (categories, services) = view::read_switches(&state.borrow().root);
-            Choice::Custom { categories, services }
+            (Choice::Custom { categories, services }, "preferences: save")
         }
         "preferences" | "open" => {
             let fx = state.borrow_mut().session.show(View::Preferences);
@@ -265,7 +272,7 @@ fn on_click(weak: &Weak<RefCell<State>>, e: &Event) {
         }
         _ => return, // "policy" and unknown actions keep their default behaviour
     };
-    if let Err(err) = decide(&state, &choice) {
+    if let Err(err) = decide(&state, &choice, method) {
         js::error(&into_js(err));
     }
 }
@@ -289,11 +296,13 @@ fn on_key(weak: &Weak<RefCell<State>>, e: &Event) {
     }
 }
 
-fn decide(state: &Shared, choice: &Choice) -> Result<(), Error> {
+/// Records a decision; `method` is the receipt's `collectionMethod`.
+fn decide(state: &Shared, choice: &Choice, method: &str) -> Result<(), Error> {
     let (id, subject) = (fresh_uuid()?, fresh_uuid()?);
     let result = state.borrow_mut().session.decide(choice, dom::now(), id, subject);
-    let (effects, _kind) = result.map_err(|u| Error::Argument(cat(&["unknown category or service: \"", &u.0, "\""])))?;
+    let (effects, kind) = result.map_err(|u| Error::Argument(cat(&["unknown category or service: \"", &u.0, "\""])))?;
     state.borrow_mut().draft.clear();
+    receipts::record(state, &kind.into(), method);
     apply(state, effects);
     Ok(())
 }
@@ -434,25 +443,25 @@ impl Kelisim {
     /// Accepts every category and service.
     #[wasm_bindgen(js_name = acceptAll)]
     pub fn accept_all(&self) -> Result<JsValue, JsValue> {
-        self.decide(Choice::AcceptAll)
+        self.decide(Choice::AcceptAll, "api: acceptAll()")
     }
 
     /// Refuses every optional category.
     #[wasm_bindgen(js_name = rejectAll)]
     pub fn reject_all(&self) -> Result<JsValue, JsValue> {
-        self.decide(Choice::RejectAll)
+        self.decide(Choice::RejectAll, "api: rejectAll()")
     }
 
     /// Sets states: `{categories: {id: bool}, services: {id: bool}}`.
     #[wasm_bindgen(js_name = setConsent)]
     pub fn set_consent(&self, states: JsValue) -> Result<JsValue, JsValue> {
         let choice = convert::choice_from_js(&states).map_err(into_js)?;
-        self.decide(choice)
+        self.decide(choice, "api: setConsent()")
     }
 
     /// Withdraws consent: every optional category refused, recorded as a withdrawal.
     pub fn withdraw(&self) -> Result<JsValue, JsValue> {
-        self.decide(Choice::Withdraw)
+        self.decide(Choice::Withdraw, "api: withdraw()")
     }
 
     /// Deletes the consent cookie and shows the banner, as on a first visit.
@@ -504,10 +513,11 @@ impl Kelisim {
         policy::show(&self.state, lang).into()
     }
 
-    fn decide(&self, choice: Choice) -> Result<JsValue, JsValue> {
-        decide(&self.state, &choice).map_err(into_js)?;
+    fn decide(&self, choice: Choice, method: &str) -> Result<JsValue, JsValue> {
+        decide(&self.state, &choice, method).map_err(into_js)?;
         Ok(self.get_consent())
     }
+
 
     fn tick(&self) {
         let fx = self.state.borrow_mut().session.tick(dom::now());

@@ -1,6 +1,7 @@
 // Compiled with `tsc --noEmit --strict` by `npm test`: the shipped typings must
 // describe the demo's real config and the API as sites use it.
 import { start, type Config, type Consent, type Kelisim } from "../../js/kelisim.js";
+import type { PendingReceipt, Receipt } from "../../js/kelisim.js";
 import demo from "../../www/kelisim.config.json";
 
 const config: Config = demo as Config;
@@ -36,3 +37,28 @@ async function main(): Promise<void> {
   void doc;
 }
 void main;
+
+async function receipts(): Promise<void> {
+  const withEndpoint: Config = { ...config, receipts: { endpoint: "/v1/receipts", transport: "beacon" } };
+  await start(withEndpoint);
+  const k = await start(config, {
+    send: async (r: Receipt) => {
+      const seq: number = r.kelisim.chain.seq;
+      const countries: string[] = r.kelisim.law94v.crossBorderCountries;
+      await fetch("/my-backend", { method: "POST", body: JSON.stringify(r) });
+      void seq;
+      void countries;
+    },
+  });
+  const pending: PendingReceipt[] = k.pendingReceipts();
+  const first: "pending" | "failed" | undefined = pending[0]?.status;
+  await k.flush();
+  window.addEventListener("kelisim:receipt", (e) => {
+    const status: "sent" | "retrying" | "failed" | "dropped" = e.detail.status;
+    const http: number | undefined = e.detail.httpStatus;
+    void status;
+    void http;
+  });
+  void first;
+}
+void receipts;

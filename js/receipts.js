@@ -1,0 +1,206 @@
+// kelisim consent receipt delivery. The wasm core builds each receipt in
+// canonical form and hands it over (`intake`); this module chains it (SHA-256
+// of the previous receipt through crypto.subtle), keeps it in an outbox in
+// localStorage until a backend confirms it, and sends it by fetch, by
+// sendBeacon, or through the page's own `send`. What is retried and when comes
+// from the core (`retry`: the wasm module's `receiptRetry`).
+//
+// Stored under "kelisim.receipts": {queue, chain, outbox}.
+// - queue: receipts not chained yet, as "id\nsubject\nhead\ntail" (the chain
+//   link goes between head and tail);
+// - chain: the last chained receipt {subject, seq, hash}, or {subject, seq,
+//   text} until its hash is known (so a page closed meanwhile loses nothing);
+// - outbox: [{id, status: "pending" | "failed", attempts, receipt}], oldest
+//   first, at most MAX entries.
+// Storage is read before and written after every change, so the tabs of a site
+// share one outbox (two tabs may send the same receipt: backends are
+// idempotent by consentReceiptID). Without storage, it all lives in memory.
+const KEY = "kelisim.receipts";
+const MAX = 100;
+const TIMEOUT_MS = 10_000;
+/** Longest wait a server's Retry-After can ask for. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
+ * A delivery for `options` (the config's `receipts`: {endpoint, headers,
+ * transport}) or for the page's `send` function; `retry(status, attempts,
+ * random)` is the core's rule (0: delivered, -1: refused for good, else the
+ * delay in ms). Nothing happens until `start()`.
+ */
+export function delivery(options, send, retry) {
+  const { endpoint, headers, transport } = options ?? {};
+  const beacon = transport === "beacon";
+  let stored = true;
+  let memory = { queue: [], outbox: [] };
+  let busy; // id of the receipt in flight
+  let hashing = false;
+  let timer;
+  let waiters = [];
+  const due = {}; // id -> ms; not stored: a new page load tries at once
+
+  const fail = () => {
+    stored = false;
+    console.warn("kelisim: no localStorage (blocked or full): consent receipts are sent while this page is open but will not survive a reload");
+  };
+  const read = () => {
+    if (stored) {
+      try {
+        const s = JSON.parse(localStorage.getItem(KEY));
+        memory = s && Array.isArray(s.queue) && Array.isArray(s.outbox) ? s : { queue: [], outbox: [] };
+      } catch {
+        fail();
+      }
+    }
+    return memory;
+  };
+  const write = () => {
+    if (stored) {
+      try {
+        localStorage.setItem(KEY, JSON.stringify(memory));
+      } catch {
+        fail();
+      }
+    }
+  };
+  const emit = (id, status, http) =>
+    dispatchEvent(new CustomEvent("kelisim:receipt", { detail: http ? { id, status, httpStatus: http } : { id, status } }));
+
+  // Chains queued receipts as far as known hashes allow.
+  function seal() {
+    const s = read();
+    while (s.queue.length) {
+      const [id, subject, head, tail] = s.queue[0].split("\n");
+      const c = s.chain;
+      let seq = 1;
+      let prev = null;
+      if (c?.subject === subject) {
+        if (!c.hash) return hash();
+        seq = c.seq + 1;
+        prev = c.hash;
+      }
+      const receipt = head + JSON.stringify({ prev, seq }) + tail;
+      s.queue.shift();
+      if (!s.outbox.some((e) => e.id === id)) {
+        if (s.outbox.length >= MAX) {
+          const [gone] = s.outbox.splice(Math.max(0, s.outbox.findIndex((e) => e.status === "failed")), 1);
+          console.error(`kelisim: the receipt outbox is full (${MAX}); dropped receipt ${gone.id} unsent`);
+          emit(gone.id, "dropped");
+        }
+        s.outbox.push({ id, status: "pending", attempts: 0, receipt });
+      }
+      s.chain = { subject, seq, text: receipt };
+      write();
+    }
+    hash();
+    pump();
+  }
+
+  // Hashes the chain's last receipt, once.
+  function hash() {
+    const c = memory.chain;
+    if (hashing || !c?.text) return;
+    hashing = true;
+    crypto.subtle.digest("SHA-256", new TextEncoder().encode(c.text)).then((digest) => {
+      hashing = false;
+      const s = read();
+      if (s.chain?.text === c.text) {
+        s.chain = { subject: c.subject, seq: c.seq, hash: Array.from(new Uint8Array(digest), (b) => (b | 256).toString(16).slice(1)).join("") };
+        write();
+      }
+      seal();
+    }, (e) => {
+      hashing = false;
+      console.error(e);
+    });
+  }
+
+  // One attempt; resolves to [HTTP status (0: none), Retry-After in ms].
+  function attempt(receipt) {
+    if (send) return Promise.resolve().then(() => send(JSON.parse(receipt))).then(() => [200], () => [0]);
+    if (beacon) return Promise.resolve().then(() => [navigator.sendBeacon(endpoint, receipt) ? 200 : 0]);
+    return fetch(endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: receipt,
+      keepalive: true,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    }).then((r) => {
+      const after = r.headers.get("Retry-After");
+      return [r.status, /^\d{1,9}$/.test(after) ? after * 1000 : 0];
+    }, () => [0]);
+  }
+
+  // Sends the oldest pending receipt when it is due; resolves flush() when
+  // nothing is left to try.
+  function pump() {
+    clearTimeout(timer);
+    if (busy) return;
+    const s = read();
+    const e = s.outbox.find((e) => e.status === "pending");
+    if (!e) {
+      if (!s.queue.length) waiters.splice(0).forEach((resolve) => resolve());
+      return;
+    }
+    const wait = (due[e.id] ?? 0) - Date.now();
+    if (wait > 0) {
+      timer = setTimeout(pump, wait);
+      return;
+    }
+    busy = e.id;
+    attempt(e.receipt).then(([status, after]) => answer(e.id, status, after));
+  }
+
+  function answer(id, status, after) {
+    busy = undefined;
+    const s = read();
+    const e = s.outbox.find((e) => e.id === id);
+    if (e) {
+      const http = !send && !beacon && status;
+      const next = retry(status, e.attempts, crypto.getRandomValues(new Uint32Array(1))[0]);
+      if (next === 0) {
+        s.outbox.splice(s.outbox.indexOf(e), 1);
+        emit(id, "sent", http);
+      } else {
+        e.attempts++;
+        if (next < 0) {
+          e.status = "failed";
+          console.warn(`kelisim: the receipt endpoint refused receipt ${id} (HTTP ${status}); it is kept and not sent again`);
+          emit(id, "failed", http);
+        } else {
+          due[id] = Date.now() + Math.max(next, Math.min(after, MAX_RETRY_AFTER_MS));
+          emit(id, "retrying", http);
+        }
+      }
+      write();
+    }
+    pump();
+  }
+
+  return {
+    /** Takes a receipt from the core ("id\nsubject\nhead\ntail"). */
+    intake(wire) {
+      read().queue.push(wire);
+      write();
+      seal();
+    },
+    /** Picks up what an earlier page left, and flushes by beacon on pagehide. */
+    start() {
+      seal();
+      // A beacon cannot carry headers, and a custom send may not finish: those wait for the next visit.
+      if (!send && !Object.keys(headers ?? {}).length) {
+        addEventListener("pagehide", () => {
+          for (const e of read().outbox) if (e.status === "pending") navigator.sendBeacon(endpoint, e.receipt);
+        });
+      }
+    },
+    pending: () =>
+      read().outbox.map((e) => ({ id: e.id, status: e.status, attempts: e.attempts, receipt: JSON.parse(e.receipt) })),
+    flush() {
+      return new Promise((resolve) => {
+        waiters.push(resolve);
+        for (const e of read().outbox) delete due[e.id];
+        pump();
+      });
+    },
+  };
+}
