@@ -115,6 +115,10 @@ pub struct Service {
     pub description: L10n,
     /// Cookie names or `*` patterns it sets.
     pub cookies: Vec<String>,
+    /// `localStorage` keys or `*` patterns it writes (deleted on withdrawal).
+    pub storage: Vec<String>,
+    /// Sells or shares personal data: refused by a Global Privacy Control signal.
+    pub sharing: bool,
 }
 
 /// A consent category.
@@ -132,6 +136,10 @@ pub struct Category {
     pub cookies: Vec<String>,
     /// Services in this category.
     pub services: Vec<Service>,
+    /// `localStorage` keys or `*` patterns it writes (deleted on withdrawal).
+    pub storage: Vec<String>,
+    /// Sells or shares personal data: refused by a Global Privacy Control signal.
+    pub sharing: bool,
 }
 
 /// Where and how the consent cookie is written.
@@ -160,6 +168,23 @@ pub struct Config {
     pub categories: Vec<Category>,
     /// Consent cookie options.
     pub cookie: CookieOptions,
+    /// Reload the page after a withdrawal (scripts that ran cannot be unloaded).
+    pub reload_on_withdrawal: bool,
+    /// Extra `Path` values to delete withdrawn cookies under (`clear.paths`).
+    pub clear_paths: Vec<String>,
+    /// Google Consent Mode v2, when enabled.
+    pub consent_mode: Option<ConsentMode>,
+}
+
+/// Google Consent Mode v2 settings (`consentMode`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentMode {
+    /// `wait_for_update` in the default command, ms (0: not sent).
+    pub wait_for_update: u32,
+    /// ISO 3166 region codes the default applies to (empty: everywhere).
+    pub regions: Vec<String>,
+    /// The category or service id each of [`gate::SIGNALS`](super::gate::SIGNALS) follows.
+    pub mapping: [String; 6],
 }
 
 impl Config {
@@ -519,7 +544,7 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
         let o = Obj::new(
             item,
             &cpath,
-            &["id", "required", "title", "description", "cookies", "services"],
+            &["id", "required", "title", "description", "cookies", "services", "storage", "sharing"],
         )?;
         let (cid, title, description) = head(&o, &mut seen)?;
         let mut services = Vec::new();
@@ -527,7 +552,7 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
             let spath = o.at("services");
             for (j, s) in array(sv, &spath)?.iter().enumerate() {
                 let sp = Path::Index(&spath, j);
-                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies"])?;
+                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies", "storage", "sharing"])?;
                 let (sid, title, description) = head(&so, &mut seen)?;
                 service_count += 1;
                 if service_count > MAX_SERVICES {
@@ -541,6 +566,8 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
                     title: owned(title),
                     description: owned(description),
                     cookies,
+                    storage: storage_keys(&so)?,
+                    sharing: flag(&so, "sharing")?,
                 });
             }
         }
@@ -559,6 +586,8 @@ fn categories(root: &Obj, langs: &[Lang]) -> R<Vec<Category>> {
             description: owned(description),
             cookies,
             services,
+            storage: storage_keys(&o)?,
+            sharing: flag(&o, "sharing")?,
         });
     }
     Ok(categories)
@@ -599,7 +628,7 @@ pub fn decode(v: &Value) -> R<Config> {
     let root = Obj::new(
         v,
         &Path::Root,
-        &["controller", "policy", "languages", "defaultLanguage", "categories", "cookie"],
+        &["controller", "policy", "languages", "defaultLanguage", "categories", "cookie", "reloadOnWithdrawal", "clear", "consentMode"],
     )?;
     let languages = languages(&root)?;
     let default_language = match root.opt("defaultLanguage") {
@@ -619,6 +648,9 @@ pub fn decode(v: &Value) -> R<Config> {
     let policy = policy(&root, langs)?;
     let categories = categories(&root, langs)?;
     let cookie = cookie(&root)?;
+    let reload_on_withdrawal = flag(&root, "reloadOnWithdrawal")?;
+    let clear_paths = clear_paths(&root)?;
+    let consent_mode = consent_mode(&root, &categories)?;
     Ok(Config {
         controller,
         policy,
@@ -626,7 +658,92 @@ pub fn decode(v: &Value) -> R<Config> {
         default_language,
         categories,
         cookie,
+        reload_on_withdrawal,
+        clear_paths,
+        consent_mode,
     })
+}
+
+/// An optional boolean field, default false.
+fn flag(o: &Obj, key: &str) -> R<bool> {
+    match o.opt(key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => expected(&o.at(key), "true or false", other),
+    }
+}
+
+/// An optional array of strings checked by `ok`.
+fn strings(o: &Obj, key: &str, ok: fn(&str) -> bool, why: &str) -> R<Vec<String>> {
+    let Some(v) = o.opt(key) else {
+        return Ok(Vec::new());
+    };
+    let path = o.at(key);
+    let mut out = Vec::new();
+    for (i, item) in array(v, &path)?.iter().enumerate() {
+        let p = Path::Index(&path, i);
+        let s = string(item, &p)?;
+        if !ok(s) {
+            return fail(&p, &[why]);
+        }
+        out.push(s.into());
+    }
+    Ok(out)
+}
+
+/// `storage`: `localStorage` keys or `*` patterns.
+fn storage_keys(o: &Obj) -> R<Vec<String>> {
+    strings(o, "storage", |_| true, "")
+}
+
+/// `clear.paths`: cookie paths beyond the page's own.
+fn clear_paths(root: &Obj) -> R<Vec<String>> {
+    let Some(v) = root.opt("clear") else {
+        return Ok(Vec::new());
+    };
+    let at = root.at("clear");
+    let o = Obj::new(v, &at, &["paths"])?;
+    strings(&o, "paths", |p| p.starts_with('/') && all_bytes(p, |b| b > b' ' && !b";,".contains(&b) && b != 0x7f), "must start with / and hold no spaces, ';' or ','")
+}
+
+/// `consentMode`: `{enabled, waitForUpdate, regions, mapping}`; `None` when
+/// absent or `enabled: false`.
+fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
+    let Some(v) = root.opt("consentMode") else {
+        return Ok(None);
+    };
+    let at = root.at("consentMode");
+    let o = Obj::new(v, &at, &["enabled", "waitForUpdate", "regions", "mapping"])?;
+    let enabled = match o.opt("enabled") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return expected(&o.at("enabled"), "true or false", other),
+    };
+    let wait_for_update = match o.opt("waitForUpdate") {
+        None => 0,
+        Some(Value::Num(n)) if *n >= 0.0 && *n <= 60_000.0 && *n == (*n as u32) as f64 => *n as u32,
+        Some(other) => return expected(&o.at("waitForUpdate"), "a whole number of milliseconds from 0 to 60000", other),
+    };
+    let regions = strings(&o, "regions", |r| {
+        r.len() <= 10 && all_bytes(r, |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    }, "expected an ISO 3166 code such as KZ or US-CA")?;
+    let mut mapping = super::gate::DEFAULT_MAPPING.map(String::from);
+    if let Some(m) = o.opt("mapping") {
+        let mp = o.at("mapping");
+        let mo = Obj::new(m, &mp, &super::gate::SIGNALS)?;
+        for (i, signal) in super::gate::SIGNALS.iter().enumerate() {
+            if let Some(v) = mo.opt(signal) {
+                let p = mo.at(signal);
+                let id = string(v, &p)?;
+                let known = categories.iter().any(|c| c.id == id || c.services.iter().any(|s| s.id == id));
+                if !known {
+                    return fail(&p, &["\"", id, "\" is not a category or service id"]);
+                }
+                mapping[i] = id.into();
+            }
+        }
+    }
+    Ok(enabled.then_some(ConsentMode { wait_for_update, regions, mapping }))
 }
 
 #[cfg(test)]
@@ -828,6 +945,51 @@ pub(crate) mod tests {
         }
         for good in ["/privacy/kk.html", "privacy.html", "https://example.kz/p", "HTTP://x", "/a?b=c:d", "#policy", "//cdn.example.kz/p"] {
             assert!(is_web_url(good), "{good:?} refused");
+        }
+    }
+
+    #[test]
+    fn gating_fields_decode_with_defaults_and_named_errors() {
+        let c = decode(&sample()).unwrap();
+        assert!(!c.reload_on_withdrawal && c.clear_paths.is_empty() && c.consent_mode.is_none());
+        assert!(c.categories.iter().all(|c| !c.sharing && c.storage.is_empty()));
+        let mut v = sample();
+        set(&mut v, &["reloadOnWithdrawal"], Some(Value::Bool(true)));
+        set(&mut v, &["clear"], Some(Value::obj([("paths", Value::Arr(vec![Value::str("/shop")]))])));
+        set(&mut v, &["categories", "2", "sharing"], Some(Value::Bool(true)));
+        set(&mut v, &["categories", "1", "services", "0", "storage"], Some(Value::Arr(vec![Value::str("ym_*")])));
+        set(&mut v, &["consentMode"], Some(Value::obj([
+            ("waitForUpdate", Value::Num(500.0)),
+            ("regions", Value::Arr(vec![Value::str("KZ"), Value::str("US-CA")])),
+            ("mapping", Value::obj([("ad_user_data", Value::str("facebook-pixel"))])),
+        ])));
+        let c = decode(&v).unwrap();
+        assert!(c.reload_on_withdrawal && c.categories[2].sharing);
+        assert_eq!(c.clear_paths, ["/shop"]);
+        assert_eq!(c.categories[1].services[0].storage, ["ym_*"]);
+        let m = c.consent_mode.unwrap();
+        assert_eq!((m.wait_for_update, m.regions.len()), (500, 2));
+        assert_eq!(m.mapping, ["marketing", "facebook-pixel", "marketing", "analytics", "preferences", "preferences"]);
+        let mut off = sample();
+        set(&mut off, &["consentMode"], Some(Value::obj([("enabled", Value::Bool(false))])));
+        assert!(decode(&off).unwrap().consent_mode.is_none());
+
+        let cases: Vec<(Vec<&str>, Value, &str)> = vec![
+            (vec!["reloadOnWithdrawal"], Value::str("yes"), "reloadOnWithdrawal: expected true or false, got a string"),
+            (vec!["categories", "2", "sharing"], Value::Num(1.0), "categories[2].sharing: expected true or false, got a number"),
+            (vec!["categories", "1", "storage"], Value::Arr(vec![Value::str("")]), "categories[1].storage[0]: must not be empty"),
+            (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("shop")]))]), "clear.paths[0]: must start with /"),
+            (vec!["clear"], Value::obj([("path", Value::Null)]), "clear.path: unknown field"),
+            (vec!["consentMode"], Value::obj([("waitForUpdate", Value::Num(-1.0))]), "consentMode.waitForUpdate: expected a whole number of milliseconds"),
+            (vec!["consentMode"], Value::obj([("regions", Value::Arr(vec![Value::str("kz")]))]), "consentMode.regions[0]: expected an ISO 3166 code"),
+            (vec!["consentMode"], Value::obj([("mapping", Value::obj([("ad_storage", Value::str("nope"))]))]), "consentMode.mapping.ad_storage: \"nope\" is not a category or service id"),
+            (vec!["consentMode"], Value::obj([("mapping", Value::obj([("security_storage", Value::str("necessary"))]))]), "consentMode.mapping.security_storage: unknown field (expected one of: ad_storage, ad_user_data,"),
+        ];
+        for (path, value, expected) in cases {
+            let mut v = sample();
+            set(&mut v, &path, Some(value));
+            let e = error_of(&v);
+            assert!(e.starts_with(expected), "{path:?}: got {e:?}, want {expected:?}");
         }
     }
 

@@ -11,3 +11,4 @@ pub mod session;
 pub mod texts;
 pub mod time;
 pub mod value;
+pub mod gate;

@@ -1,0 +1,464 @@
+//! Making consent real: which tagged scripts and embeds may run, what to clear
+//! when consent is withdrawn, Google Consent Mode signals, and Global Privacy
+//! Control (GPC).
+//!
+//! Everything here is pure: the shell reads the page (tag attributes,
+//! `location.hostname`, `document.cookie` names) and carries out the result.
+//!
+//! ```
+//! use kelisim::core::gate::{cookie_domains, glob, Tag};
+//! assert!(glob("_ga_*", "_ga_XYZ123") && !glob("_ga_*", "_gat"));
+//! assert_eq!(cookie_domains("app.kelisim.test"), ["app.kelisim.test", "kelisim.test"]);
+//! assert!(cookie_domains("127.0.0.1").is_empty());
+//! let t = Tag::parse("!marketing", None);
+//! assert!(t.negated && t.category == "marketing");
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use super::config::{Config, ConsentMode};
+use super::consent::Consent;
+
+/// What a gated tag (`<script type="text/plain">` or `<iframe>`) asks for:
+/// `data-kelisim-category="[!]<category>"` and optionally
+/// `data-kelisim-service="<service>"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tag<'a> {
+    /// The category id (without the `!`).
+    pub category: &'a str,
+    /// `!category`: the tag runs when the category (or the named service) is refused.
+    pub negated: bool,
+    /// A service of that category, when named.
+    pub service: Option<&'a str>,
+}
+
+impl<'a> Tag<'a> {
+    /// Reads the two attributes (surrounding whitespace ignored; an empty
+    /// service attribute counts as none).
+    pub fn parse(category: &'a str, service: Option<&'a str>) -> Tag<'a> {
+        let c = category.trim();
+        let (negated, category) = match c.strip_prefix('!') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, c),
+        };
+        let service = service.map(str::trim).filter(|s| !s.is_empty());
+        Tag { category, negated, service }
+    }
+}
+
+/// Whether a tag may run now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Release it (a tag, once released, is never held again).
+    Run,
+    /// Keep it inert for now.
+    Hold,
+    /// It names a category the config does not have, or a service that is not
+    /// in that category: it never runs, and the shell says why.
+    Unknown,
+}
+
+/// Decides a tag against the valid consent (`None` before any decision).
+///
+/// - `category`: runs when the category is required, or accepted; with a
+///   service, that service must be accepted too.
+/// - `!category`: runs once a decision exists that refuses the category (or,
+///   with a service, that service). A required category is never refused.
+pub fn verdict(config: &Config, consent: Option<&Consent>, tag: &Tag) -> Verdict {
+    let Some(cat) = config.categories.iter().find(|c| c.id == tag.category) else {
+        return Verdict::Unknown;
+    };
+    let id = match tag.service {
+        None => cat.id.as_str(),
+        Some(s) => match cat.services.iter().find(|x| x.id == s) {
+            Some(x) => x.id.as_str(),
+            None => return Verdict::Unknown,
+        },
+    };
+    let state = |id: &str| consent.and_then(|c| c.state(id));
+    let run = if tag.negated {
+        !cat.required && state(id) == Some(false)
+    } else {
+        cat.required || (state(&cat.id) == Some(true) && state(id) == Some(true))
+    };
+    if run {
+        Verdict::Run
+    } else {
+        Verdict::Hold
+    }
+}
+
+/// What to delete after a withdrawal.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Clear {
+    /// Cookie names and `*` patterns.
+    pub cookies: Vec<String>,
+    /// `localStorage` keys and `*` patterns.
+    pub storage: Vec<String>,
+}
+
+/// Ids (categories and services) accepted in `before` and refused in `after`.
+pub fn withdrawn<'c>(before: &Consent, after: &'c Consent) -> Vec<&'c str> {
+    after
+        .categories
+        .iter()
+        .chain(after.services.iter())
+        .filter(|(id, on)| !*on && before.state(id) == Some(true))
+        .map(|(id, _)| id.as_str())
+        .collect()
+}
+
+fn push_new(out: &mut Vec<String>, items: &[String]) {
+    for i in items {
+        if !out.contains(i) {
+            out.push(i.clone());
+        }
+    }
+}
+
+/// The cookies and storage keys to delete when going from `before` to
+/// `after`: everything the config lists for each withdrawn category (with its
+/// services) and each withdrawn service. `None` when nothing was withdrawn.
+pub fn to_clear(config: &Config, before: &Consent, after: &Consent) -> Option<Clear> {
+    let ids = withdrawn(before, after);
+    if ids.is_empty() {
+        return None;
+    }
+    let mut out = Clear::default();
+    for c in &config.categories {
+        let whole = ids.contains(&c.id.as_str());
+        if whole {
+            push_new(&mut out.cookies, &c.cookies);
+            push_new(&mut out.storage, &c.storage);
+        }
+        for s in &c.services {
+            if whole || ids.contains(&s.id.as_str()) {
+                push_new(&mut out.cookies, &s.cookies);
+                push_new(&mut out.storage, &s.storage);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Whether `name` matches `pattern`, where `*` stands for any run of
+/// characters (also none) and everything else matches itself, case-sensitively.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    // Where the last `*` was, and the name position it is trying to cover up to.
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        if i < p.len() && p[i] == b'*' {
+            star = Some((i, j));
+            i += 1;
+        } else if i < p.len() && p[i] == n[j] {
+            i += 1;
+            j += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&b| b == b'*')
+}
+
+/// Public suffixes under which a site cannot set a cookie: the ones that
+/// matter for sites in Kazakhstan and their neighbours. A suffix missing from
+/// this list is harmless: the browser refuses such a `Domain` by itself.
+pub const PUBLIC_SUFFIXES: &[&str] = &[
+    "com.kz", "org.kz", "net.kz", "edu.kz", "gov.kz", "mil.kz", "co.kz",
+    "com.ru", "org.ru", "net.ru", "co.uk", "com.ua", "com.kg", "com.uz", "co.uz",
+];
+
+/// The `Domain` values a cookie visible on `host` may have been set with:
+/// the host itself, then each parent domain, from the longest down. Never a
+/// single label (`kz`, `test`, `localhost`), never a listed public suffix
+/// (`com.kz`), and nothing at all for an IP address (a cookie there is
+/// host-only). Deleting also covers the host-only cookie (no `Domain`).
+pub fn cookie_domains(host: &str) -> Vec<&str> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let ip = host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let mut out = Vec::new();
+    if ip {
+        return out;
+    }
+    let mut d = host;
+    while d.contains('.') && !PUBLIC_SUFFIXES.contains(&d) {
+        out.push(d);
+        match d.split_once('.') {
+            Some((_, parent)) => d = parent,
+            None => break,
+        }
+    }
+    out
+}
+
+/// The `Path` values to delete a cookie under: `/`, every directory prefix
+/// of the page's path with and without its trailing `/` (a cookie visible on
+/// a page has one of these), the page path itself, and the configured
+/// `clear.paths`.
+pub fn cookie_paths<'a>(page_path: &'a str, extra: &'a [String]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut add = |p: &'a str| {
+        if !p.is_empty() && !out.contains(&p) {
+            out.push(p);
+        }
+    };
+    add("/");
+    if page_path.starts_with('/') {
+        for (i, b) in page_path.bytes().enumerate().skip(1) {
+            if b == b'/' {
+                add(&page_path[..i]);
+                add(&page_path[..=i]);
+            }
+        }
+        add(page_path);
+    }
+    for p in extra {
+        add(p);
+    }
+    out
+}
+
+/// The six Google Consent Mode v2 signals kelisim sets, in this order.
+pub const SIGNALS: [&str; 6] = [
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+];
+
+/// The category id each signal follows unless `consentMode.mapping` says
+/// otherwise: `marketing` → the three `ad_*` signals, `analytics` →
+/// `analytics_storage`, `preferences` → `functionality_storage` and
+/// `personalization_storage`.
+pub const DEFAULT_MAPPING: [&str; 6] = ["marketing", "marketing", "marketing", "analytics", "preferences", "preferences"];
+
+/// Each signal and whether it is granted under `consent` (all denied without
+/// one). A signal is granted when the id it follows is accepted.
+pub fn signals(mode: &ConsentMode, consent: Option<&Consent>) -> [(&'static str, bool); 6] {
+    let mut out = [("", false); 6];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let granted = consent.and_then(|c| c.state(&mode.mapping[i])) == Some(true);
+        *slot = (SIGNALS[i], granted);
+    }
+    out
+}
+
+/// The ids (categories and services) that mean selling or sharing personal
+/// data, which a GPC signal refuses: those marked `sharing: true`, or, when
+/// none is marked, the category `marketing` if there is one.
+pub fn sharing_ids(config: &Config) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for c in &config.categories {
+        if c.sharing {
+            out.push(&c.id);
+        }
+        for s in &c.services {
+            if s.sharing {
+                out.push(&s.id);
+            }
+        }
+    }
+    if out.is_empty() && config.categories.iter().any(|c| c.id == "marketing") {
+        out.push("marketing");
+    }
+    out
+}
+
+/// Turns the sharing categories (with their services) and services off: what
+/// "accept all" means while the browser sends a GPC signal.
+pub fn honour_gpc(config: &Config, categories: &mut [(String, bool)], services: &mut [(String, bool)]) {
+    let ids = sharing_ids(config);
+    for (id, on) in categories.iter_mut() {
+        if ids.contains(&id.as_str()) {
+            *on = false;
+        }
+    }
+    for (c, s) in config.services() {
+        if ids.contains(&c.id.as_str()) || ids.contains(&s.id.as_str()) {
+            if let Some((_, on)) = services.iter_mut().find(|(id, _)| *id == s.id) {
+                *on = false;
+            }
+        }
+    }
+}
+
+/// Whether every sharing id is off in these states (what `gpc: true` in a
+/// consent records, together with the signal being on).
+pub fn sharing_off(config: &Config, categories: &[(String, bool)], services: &[(String, bool)]) -> bool {
+    sharing_ids(config)
+        .iter()
+        .all(|id| !categories.iter().chain(services.iter()).any(|(k, on)| k == id && *on))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::core::config::{decode, tests::sample};
+    use crate::core::consent::{resolve, Choice};
+    use crate::core::config::Lang;
+    use proptest::prelude::*;
+
+    fn config() -> Config {
+        decode(&sample()).unwrap()
+    }
+
+    fn consent(cfg: &Config, choice: Choice) -> Consent {
+        let (categories, services, method) = resolve(cfg, &choice, None).unwrap();
+        Consent {
+            id: "00000000-0000-4000-8000-000000000000".into(),
+            subject: "00000000-0000-4000-8000-000000000001".into(),
+            given_at: 1_735_689_600_000,
+            revision: 1,
+            language: Lang::Kk,
+            categories,
+            services,
+            method,
+            gpc: false,
+        }
+    }
+
+    fn custom(cats: &[(&str, bool)], svcs: &[(&str, bool)]) -> Choice {
+        let own = |l: &[(&str, bool)]| l.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        Choice::Custom { categories: own(cats), services: own(svcs) }
+    }
+
+    #[test]
+    fn verdicts() {
+        let cfg = config();
+        let t = Tag::parse;
+        let v = |c: Option<&Consent>, tag: Tag| verdict(&cfg, c, &tag);
+        // Before any decision: only required categories run; `!` tags wait.
+        assert_eq!(v(None, t("necessary", None)), Verdict::Run);
+        assert_eq!(v(None, t("analytics", None)), Verdict::Hold);
+        assert_eq!(v(None, t("!marketing", None)), Verdict::Hold);
+        assert_eq!(v(None, t("nope", None)), Verdict::Unknown);
+        assert_eq!(v(None, t("analytics", Some("facebook-pixel"))), Verdict::Unknown, "service of another category");
+        let c = consent(&cfg, custom(&[("analytics", true)], &[("google-analytics", false)]));
+        assert_eq!(v(Some(&c), t(" analytics ", Some(""))), Verdict::Run);
+        assert_eq!(v(Some(&c), t("analytics", Some("yandex-metrica"))), Verdict::Run);
+        assert_eq!(v(Some(&c), t("analytics", Some("google-analytics"))), Verdict::Hold);
+        assert_eq!(v(Some(&c), t("!analytics", Some("google-analytics"))), Verdict::Run);
+        assert_eq!(v(Some(&c), t("!analytics", None)), Verdict::Hold);
+        assert_eq!(v(Some(&c), t("marketing", None)), Verdict::Hold);
+        assert_eq!(v(Some(&c), t("! marketing", None)), Verdict::Run);
+        assert_eq!(v(Some(&c), t("!necessary", None)), Verdict::Hold, "required is never refused");
+    }
+
+    #[test]
+    fn withdrawal_lists_what_to_clear() {
+        let mut cfg = config();
+        cfg.categories[1].cookies = vec!["_ym_*".into(), "_ga".into()];
+        cfg.categories[1].storage = vec!["ym_*".into()];
+        cfg.categories[1].services[1].cookies = vec!["_ga".into(), "_ga_*".into()];
+        cfg.categories[1].services[1].storage = vec!["ga:clientId".into()];
+        let all = consent(&cfg, Choice::AcceptAll);
+        let no_ga = consent(&cfg, custom(&[], &[("yandex-metrica", true)]));
+        assert_eq!(to_clear(&cfg, &all, &all), None);
+        assert_eq!(to_clear(&cfg, &no_ga, &all), None, "accepting more clears nothing");
+        // Only a service withdrawn: only its lists.
+        let c = to_clear(&cfg, &all, &consent(&cfg, custom(&[("analytics", true), ("marketing", true)], &[("google-analytics", false)]))).unwrap();
+        assert_eq!(c.cookies, ["_ga", "_ga_*"]);
+        assert_eq!(c.storage, ["ga:clientId"]);
+        // The whole category: its lists and its services', once each.
+        let r = consent(&cfg, Choice::RejectAll);
+        assert_eq!(withdrawn(&all, &r), ["analytics", "marketing", "yandex-metrica", "google-analytics", "facebook-pixel"]);
+        let c = to_clear(&cfg, &all, &r).unwrap();
+        assert_eq!(c.cookies, ["_ym_*", "_ga", "_x", "_ga_*"]);
+        assert_eq!(c.storage, ["ym_*", "ga:clientId"]);
+    }
+
+    #[test]
+    fn domains_and_paths() {
+        assert_eq!(cookie_domains("app.kelisim.test"), ["app.kelisim.test", "kelisim.test"]);
+        assert_eq!(cookie_domains("a.b.shop.com.kz"), ["a.b.shop.com.kz", "b.shop.com.kz", "shop.com.kz"]);
+        assert_eq!(cookie_domains("sapar.kz."), ["sapar.kz"]);
+        for none in ["localhost", "kz", "com.kz", "127.0.0.1", "::1", "[::1]", "10.0.0.255", ""] {
+            assert!(cookie_domains(none).is_empty(), "{none}");
+        }
+        let extra = vec!["/shop".to_string(), "/".to_string()];
+        assert_eq!(cookie_paths("/tours/almaty/index.html", &extra), ["/", "/tours", "/tours/", "/tours/almaty", "/tours/almaty/", "/tours/almaty/index.html", "/shop"]);
+        assert_eq!(cookie_paths("/", &[]), ["/"]);
+        assert_eq!(cookie_paths("", &[]), ["/"]);
+    }
+
+    #[test]
+    fn consent_mode_signals_follow_the_mapping() {
+        let cfg = config();
+        let mut mode = ConsentMode { wait_for_update: 0, regions: vec![], mapping: DEFAULT_MAPPING.map(String::from) };
+        assert!(signals(&mode, None).iter().all(|(_, g)| !g));
+        let c = consent(&cfg, custom(&[("analytics", true)], &[]));
+        let s = signals(&mode, Some(&c));
+        assert_eq!(s.map(|(k, _)| k), SIGNALS);
+        assert_eq!(s.map(|(_, g)| g), [false, false, false, true, false, false]);
+        mode.mapping[0] = "yandex-metrica".into();
+        assert_eq!(signals(&mode, Some(&c))[0], ("ad_storage", true));
+    }
+
+    #[test]
+    fn gpc_turns_sharing_off() {
+        let mut cfg = config();
+        assert_eq!(sharing_ids(&cfg), ["marketing"]);
+        let mut a = consent(&cfg, Choice::AcceptAll);
+        assert!(!sharing_off(&cfg, &a.categories, &a.services));
+        honour_gpc(&cfg, &mut a.categories, &mut a.services);
+        assert!(sharing_off(&cfg, &a.categories, &a.services));
+        assert_eq!(a.state("marketing"), Some(false));
+        assert_eq!(a.state("facebook-pixel"), Some(false));
+        assert_eq!(a.state("analytics"), Some(true));
+        // Marking a service instead: only it goes off.
+        cfg.categories[1].services[1].sharing = true;
+        assert_eq!(sharing_ids(&cfg), ["google-analytics"]);
+        let mut a = consent(&cfg, Choice::AcceptAll);
+        honour_gpc(&cfg, &mut a.categories, &mut a.services);
+        assert_eq!((a.state("analytics"), a.state("google-analytics"), a.state("marketing")), (Some(true), Some(false), Some(true)));
+    }
+
+    /// The obvious recursive definition, as an oracle.
+    fn naive_glob(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, _) => n.is_empty(),
+            (Some(b'*'), _) => naive_glob(&p[1..], n) || (!n.is_empty() && naive_glob(p, &n[1..])),
+            (Some(a), Some(b)) => a == b && naive_glob(&p[1..], &n[1..]),
+            (Some(_), None) => false,
+        }
+    }
+
+    #[test]
+    fn glob_examples() {
+        assert!(glob("_ga", "_ga") && !glob("_ga", "_ga_1") && !glob("_ga", "_g"));
+        assert!(glob("_ym_*", "_ym_uid") && glob("_ym_*", "_ym_") && !glob("_ym_*", "_ym"));
+        assert!(glob("*", "") && glob("a*b*c", "aXbYbc") && !glob("a*b*c", "aXbYbd"));
+        assert!(glob("tmr_*Num", "tmr_reqNum") && !glob("tmr_*Num", "tmr_reqnum"));
+    }
+
+    proptest! {
+        #[test]
+        fn glob_agrees_with_the_naive_oracle(p in "[ab*]{0,8}", n in "[ab]{0,10}") {
+            prop_assert_eq!(glob(&p, &n), naive_glob(p.as_bytes(), n.as_bytes()), "{} ~ {}", p, n);
+        }
+
+        #[test]
+        fn domains_are_suffixes_at_label_boundaries(labels in proptest::collection::vec("[a-z0-9-]{1,6}", 1..6), tld in prop::sample::select(vec!["kz", "test", "com.kz", "ru", "org"])) {
+            prop_assume!(!labels.iter().any(|l| ["com", "org", "net", "edu", "gov", "mil", "co"].contains(&l.as_str())));
+            let host = format!("{}.{}", labels.join("."), tld);
+            let ds = cookie_domains(&host);
+            prop_assert_eq!(ds.first().copied(), Some(host.as_str()));
+            for d in &ds {
+                let dotted = format!(".{}", d);
+                prop_assert!(host == *d || host.ends_with(&dotted));
+                prop_assert!(d.contains('.') && !PUBLIC_SUFFIXES.contains(d));
+            }
+            // The shortest is the registrable domain: one label above the suffix.
+            let last = ds.last().unwrap();
+            prop_assert_eq!(last.matches('.').count(), tld.matches('.').count() + 1);
+        }
+    }
+}
