@@ -36,6 +36,10 @@ export interface ServiceConfig {
   description: Localized;
   /** Cookie names or `*` patterns this service sets. */
   cookies?: string[];
+  /** localStorage keys or `*` patterns it writes; deleted when it is withdrawn. */
+  storage?: string[];
+  /** Sells or shares personal data: refused under a Global Privacy Control signal. */
+  sharing?: boolean;
 }
 
 export interface CategoryConfig {
@@ -47,6 +51,38 @@ export interface CategoryConfig {
   description: Localized;
   cookies?: string[];
   services?: ServiceConfig[];
+  /** localStorage keys or `*` patterns it writes; deleted when it is withdrawn. */
+  storage?: string[];
+  /**
+   * Sells or shares personal data: refused under a Global Privacy Control signal.
+   * When nothing is marked, the category "marketing" is.
+   */
+  sharing?: boolean;
+}
+
+/** A Google Consent Mode v2 signal kelisim sets. */
+export type ConsentModeSignal =
+  | "ad_storage"
+  | "ad_user_data"
+  | "ad_personalization"
+  | "analytics_storage"
+  | "functionality_storage"
+  | "personalization_storage";
+
+/** Google Consent Mode v2 (`gtag('consent', ...)`). */
+export interface ConsentModeConfig {
+  /** Default true when the object is given. */
+  enabled?: boolean;
+  /** `wait_for_update` of the default command, in ms (0 to 60000; 0 leaves it out). */
+  waitForUpdate?: number;
+  /** ISO 3166 codes (`"KZ"`, `"US-CA"`) the default applies to; default everywhere. */
+  regions?: string[];
+  /**
+   * The category or service id each signal follows. Default: ad_* follow
+   * "marketing", analytics_storage "analytics", functionality_storage and
+   * personalization_storage "preferences".
+   */
+  mapping?: Partial<Record<ConsentModeSignal, string>>;
 }
 
 export interface CookieOptions {
@@ -69,6 +105,11 @@ export interface Config {
   /** At most 16 categories and 64 services in all. */
   categories: CategoryConfig[];
   cookie?: CookieOptions;
+  /** Reload the page after a withdrawal (scripts that ran cannot be unloaded). Default false. */
+  reloadOnWithdrawal?: boolean;
+  /** Extra cookie paths to delete withdrawn cookies under (each starts with "/"). */
+  clear?: { paths?: string[] };
+  consentMode?: ConsentModeConfig;
 }
 
 export type Method = "accept-all" | "reject-all" | "custom" | "withdraw";
@@ -88,6 +129,8 @@ export interface Consent {
   categories: Record<string, boolean>;
   services: Record<string, boolean>;
   method: Method;
+  /** A Global Privacy Control signal was on and honoured (every selling or sharing id refused). */
+  gpc: boolean;
 }
 
 export interface ConsentStates {

@@ -174,7 +174,7 @@ pub fn decode(value: &str) -> Result<Consent, DecodeError> {
         _ => return Err(DecodeError::UnknownVersion),
     };
     let mut f = ["0"; 9];
-    for slot in &mut f[..n] {
+    for slot in f.iter_mut().take(n) {
         *slot = parts.next().ok_or(DecodeError::Malformed)?;
     }
     if parts.next().is_some() {

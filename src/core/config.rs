@@ -731,7 +731,7 @@ fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
     if let Some(m) = o.opt("mapping") {
         let mp = o.at("mapping");
         let mo = Obj::new(m, &mp, &super::gate::SIGNALS)?;
-        for (i, signal) in super::gate::SIGNALS.iter().enumerate() {
+        for (slot, signal) in mapping.iter_mut().zip(super::gate::SIGNALS) {
             if let Some(v) = mo.opt(signal) {
                 let p = mo.at(signal);
                 let id = string(v, &p)?;
@@ -739,7 +739,7 @@ fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
                 if !known {
                     return fail(&p, &["\"", id, "\" is not a category or service id"]);
                 }
-                mapping[i] = id.into();
+                *slot = id.into();
             }
         }
     }

@@ -18,6 +18,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use super::config::{Config, ConsentMode};
 use super::consent::Consent;
+use super::value::char_is;
 
 /// What a gated tag (`<script type="text/plain">` or `<iframe>`) asks for:
 /// `data-kelisim-category="[!]<category>"` and optionally
@@ -37,9 +38,10 @@ impl<'a> Tag<'a> {
     /// service attribute counts as none).
     pub fn parse(category: &'a str, service: Option<&'a str>) -> Tag<'a> {
         let c = category.trim();
-        let (negated, category) = match c.strip_prefix('!') {
-            Some(rest) => (true, rest.trim()),
-            None => (false, c),
+        // `get` rather than slicing: no panic path in the module.
+        let (negated, category) = match c.as_bytes().first() {
+            Some(b'!') => (true, c.get(1..).unwrap_or("").trim()),
+            _ => (false, c),
         };
         let service = service.map(str::trim).filter(|s| !s.is_empty());
         Tag { category, negated, service }
@@ -163,7 +165,7 @@ pub fn glob(pattern: &str, name: &str) -> bool {
             return false;
         }
     }
-    p[i..].iter().all(|&b| b == b'*')
+    p.iter().skip(i).all(|&b| b == b'*')
 }
 
 /// Public suffixes under which a site cannot set a cookie: the ones that
@@ -180,19 +182,19 @@ pub const PUBLIC_SUFFIXES: &[&str] = &[
 /// (`com.kz`), and nothing at all for an IP address (a cookie there is
 /// host-only). Deleting also covers the host-only cookie (no `Domain`).
 pub fn cookie_domains(host: &str) -> Vec<&str> {
-    let host = host.strip_suffix('.').unwrap_or(host);
-    let ip = host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let host = host.strip_suffix(".").unwrap_or(host);
+    let ip = host.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b':') || host.bytes().any(|b| b == b':');
     let mut out = Vec::new();
     if ip {
         return out;
     }
     let mut d = host;
-    while d.contains('.') && !PUBLIC_SUFFIXES.contains(&d) {
-        out.push(d);
-        match d.split_once('.') {
-            Some((_, parent)) => d = parent,
-            None => break,
+    while let Some((_, parent)) = d.split_once(char_is('.')) {
+        if PUBLIC_SUFFIXES.contains(&d) {
+            break;
         }
+        out.push(d);
+        d = parent;
     }
     out
 }
@@ -212,8 +214,8 @@ pub fn cookie_paths<'a>(page_path: &'a str, extra: &'a [String]) -> Vec<&'a str>
     if page_path.starts_with('/') {
         for (i, b) in page_path.bytes().enumerate().skip(1) {
             if b == b'/' {
-                add(&page_path[..i]);
-                add(&page_path[..=i]);
+                add(page_path.get(..i).unwrap_or(""));
+                add(page_path.get(..=i).unwrap_or(""));
             }
         }
         add(page_path);
@@ -243,10 +245,9 @@ pub const DEFAULT_MAPPING: [&str; 6] = ["marketing", "marketing", "marketing", "
 /// Each signal and whether it is granted under `consent` (all denied without
 /// one). A signal is granted when the id it follows is accepted.
 pub fn signals(mode: &ConsentMode, consent: Option<&Consent>) -> [(&'static str, bool); 6] {
-    let mut out = [("", false); 6];
-    for (i, slot) in out.iter_mut().enumerate() {
-        let granted = consent.and_then(|c| c.state(&mode.mapping[i])) == Some(true);
-        *slot = (SIGNALS[i], granted);
+    let mut out = SIGNALS.map(|s| (s, false));
+    for ((_, granted), id) in out.iter_mut().zip(mode.mapping.iter()) {
+        *granted = consent.and_then(|c| c.state(id)) == Some(true);
     }
     out
 }

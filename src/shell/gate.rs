@@ -1,0 +1,471 @@
+//! Carries out the gate: releases `<script type="text/plain" data-kelisim-category>`
+//! tags and `<iframe data-kelisim-category data-src>` embeds the consent allows
+//! (the core decides, [`crate::core::gate::verdict`]), shows placeholders for
+//! held embeds, deletes what a withdrawal lists, sends Google Consent Mode
+//! commands, and keeps the site's other tabs in step.
+//!
+//! A handled element gets `data-kelisim-state`: `held`, `released` (never
+//! looked at again, so a script never runs twice) or `invalid` (it names an id
+//! the config does not have). The `MutationObserver` that finds elements added
+//! later, and every listener, are owned by [`Gate`] and removed when it drops.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+use js_sys::{Array, Object};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::dom::{self, add, el, listen, Listener, CAPTURE, PASSIVE};
+use super::js::{self, BroadcastChannel, Element, Event, HtmlDocument, MutationObserver};
+use super::{cat, target_with, warn, Shared, State, LANG_KEY};
+use crate::core::config::{Config, Lang};
+use crate::core::consent::Choice;
+use crate::core::gate::{self, Clear, Tag, Verdict};
+use crate::core::session::Session;
+use crate::core::texts::gate_texts;
+use crate::core::value::char_is;
+
+const STATE: &str = "data-kelisim-state";
+const GATED: &str = "script[type=\"text/plain\"][data-kelisim-category],iframe[data-kelisim-category]";
+/// The `localStorage` key of the fallback channel between tabs.
+const SYNC_KEY: &str = "kelisim.sync";
+
+/// The gate's part of the shell state.
+#[derive(Default)]
+pub struct Gate {
+    /// Held embeds with a placeholder: `(iframe, placeholder)`.
+    frames: Vec<(Element, Element)>,
+    /// Scripts to insert, in document order.
+    queue: VecDeque<Element>,
+    /// An external script whose `load` or `error` the queue waits for.
+    waiting: Option<Element>,
+    /// The language the placeholders are drawn in.
+    lang: Option<Lang>,
+    /// The channel to the site's other tabs, where the browser has one.
+    channel: Option<BroadcastChannel>,
+    observer: Option<(MutationObserver, Closure<dyn FnMut(&Event)>)>,
+    _listeners: Vec<Listener>,
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        if let Some((o, _)) = &self.observer {
+            o.disconnect();
+        }
+        if let Some(c) = &self.channel {
+            c.close();
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum On {
+    /// A `load` or `error` event (captured on the document).
+    Loaded,
+    /// A click on the document (placeholder buttons).
+    Click,
+    /// A message from another tab.
+    Message,
+    /// A `storage` event (the fallback channel).
+    Storage,
+    /// The `MutationObserver` saw nodes added or removed.
+    Mutated,
+}
+
+/// One closure type for every gate callback (the observer's records are
+/// never read, so its argument type does not matter).
+fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
+    let weak = alloc::rc::Rc::downgrade(state);
+    Closure::new(move |e: &Event| {
+        let Some(state) = weak.upgrade() else { return };
+        match on {
+            On::Loaded => {
+                let done = {
+                    let st = state.borrow();
+                    let target: Option<JsValue> = e.target().map(Into::into);
+                    st.gate.waiting.as_ref().is_some_and(|w| target.as_ref() == Some(w.as_ref()))
+                };
+                if done {
+                    state.borrow_mut().gate.waiting = None;
+                    pump(&state);
+                }
+            }
+            On::Click => on_click(&state, e),
+            On::Message => sync(&state, e.data().as_string()),
+            On::Storage => {
+                if e.key().as_deref() == Some(SYNC_KEY) {
+                    sync(&state, e.new_value());
+                }
+            }
+            On::Mutated => pass(&state),
+        }
+    })
+}
+
+/// Sets the gate up: Consent Mode's default command first (before any gated
+/// tag can run), then the listeners, the observer and the channel. Called by
+/// `start` before the session's first effects.
+pub fn start(state: &Shared) {
+    consent_mode(state, true);
+    let mut listeners = Vec::new();
+    let mut channel = None;
+    if let Some(doc) = dom::document() {
+        for kind in ["load", "error"] {
+            listeners.push(listen(&doc, kind, CAPTURE | PASSIVE, handler(state, On::Loaded)));
+        }
+        listeners.push(listen(&doc, "click", PASSIVE, handler(state, On::Click)));
+        if let Some(w) = js::Global::window() {
+            listeners.push(listen(&w, "storage", PASSIVE, handler(state, On::Storage)));
+        }
+        if let Ok(c) = BroadcastChannel::new("kelisim") {
+            listeners.push(listen(&c, "message", PASSIVE, handler(state, On::Message)));
+            channel = Some(c);
+        }
+    }
+    let observer = dom::document().and_then(|d| d.document_element()).map(|root| {
+        let callback = handler(state, On::Mutated);
+        let o = MutationObserver::new(callback.as_ref());
+        let options = Object::new();
+        dom::set(&options, "childList", &JsValue::TRUE);
+        dom::set(&options, "subtree", &JsValue::TRUE);
+        o.observe(&root, &options);
+        (o, callback)
+    });
+    let mut st = state.borrow_mut();
+    let lang = st.session.language();
+    let g = &mut st.gate;
+    g.lang = Some(lang);
+    g.channel = channel;
+    g.observer = observer;
+    g._listeners = listeners;
+}
+
+/// A consent is in force (at start, after a decision, from another tab):
+/// Consent Mode's `update`, then release what it allows.
+pub fn on_consent(state: &Shared) {
+    consent_mode(state, false);
+    pass(state);
+}
+
+/// The consent cookie was deleted (`reset()`): every signal back to denied.
+pub fn on_reset(state: &Shared) {
+    consent_mode(state, false);
+}
+
+/// Tells the site's other tabs about the cookie value just written (empty
+/// after a deletion).
+pub fn broadcast(state: &Shared, value: &str) {
+    let channel = state.borrow().gate.channel.clone();
+    match channel {
+        Some(c) => c.post_message(&JsValue::from_str(value)),
+        None => {
+            if let Some(s) = dom::storage() {
+                let _ = s.set_item(SYNC_KEY, value);
+            }
+        }
+    }
+}
+
+fn sync(state: &Shared, value: Option<String>) {
+    let value = value.filter(|v| !v.is_empty());
+    let fx = state.borrow_mut().session.sync(value.as_deref(), dom::now());
+    super::apply(state, fx);
+}
+
+/// Finds gated elements and releases or holds each one, in document order.
+pub fn pass(state: &Shared) {
+    let Some(root) = dom::document().and_then(|d| d.document_element()) else { return };
+    let Ok(list) = root.query_selector_all(GATED) else { return };
+    for i in 0..list.length() {
+        let e: Element = list.get_unchecked(i).unchecked_into();
+        let seen = e.get_attribute(STATE);
+        if matches!(seen.as_deref(), Some("released" | "invalid")) {
+            continue;
+        }
+        let category = e.get_attribute("data-kelisim-category").unwrap_or_default();
+        let service = e.get_attribute("data-kelisim-service");
+        let tag = Tag::parse(&category, service.as_deref());
+        let frame = js::get_property(&e, "tagName").as_string().as_deref() == Some("IFRAME");
+        let verdict = {
+            let st = state.borrow();
+            gate::verdict(st.session.config(), st.session.consent(), &tag)
+        };
+        match verdict {
+            Verdict::Unknown => {
+                e.set_attribute(STATE, "invalid");
+                let svc = service.as_deref().unwrap_or("");
+                warn(&cat(&["a gated element stays blocked: data-kelisim-category=\"", &category, "\" data-kelisim-service=\"", svc, "\" is not in the config"]));
+            }
+            Verdict::Run if frame => release_frame(state, &e),
+            Verdict::Run => {
+                e.set_attribute(STATE, "released");
+                state.borrow_mut().gate.queue.push_back(e);
+            }
+            Verdict::Hold if seen.is_none() => {
+                e.set_attribute(STATE, "held");
+                if frame {
+                    hold_frame(state, &e, tag.negated);
+                }
+            }
+            Verdict::Hold => {}
+        }
+    }
+    pump(state);
+}
+
+/// Inserts queued scripts in order. An external script without `async` is
+/// waited for (`load` or `error`) before the next one, so inline scripts run
+/// after the libraries above them, as in a normal page.
+fn pump(state: &Shared) {
+    loop {
+        let next = {
+            let mut st = state.borrow_mut();
+            if st.gate.waiting.is_some() {
+                return;
+            }
+            match st.gate.queue.pop_front() {
+                Some(next) => next,
+                None => return,
+            }
+        };
+        let (script, wait) = live_copy(&next);
+        if wait {
+            state.borrow_mut().gate.waiting = Some(script.clone());
+        }
+        // No borrow is held: an inline script runs right here and may call the API.
+        next.after(&script);
+        if wait {
+            return;
+        }
+    }
+}
+
+/// A real `<script>` made from a held one: every attribute but `type`,
+/// `data-src` and `nonce` (the nonce is copied as the property, since the
+/// browser hides the attribute), `src` from `data-src`, and the inline text.
+/// Returns whether it is external and ordered (to wait for).
+fn live_copy(held: &Element) -> (Element, bool) {
+    let s = el("script", &[], None);
+    for name in held.attribute_names().iter() {
+        let Some(name) = name.as_string() else { continue };
+        if matches!(name.as_str(), "type" | "data-src" | "nonce") {
+            continue;
+        }
+        if let Some(v) = held.get_attribute(&name) {
+            s.set_attribute(&name, &v);
+        }
+    }
+    let nonce = js::get_property(held, "nonce");
+    if nonce.as_string().is_some_and(|n| !n.is_empty()) {
+        dom::set(&s, "nonce", &nonce);
+    }
+    if let Some(src) = held.get_attribute("data-src") {
+        s.set_attribute("src", &src);
+    }
+    let external = s.get_attribute("src").is_some();
+    let is_async = held.get_attribute("async").is_some();
+    if external {
+        // Inserted scripts are async unless told otherwise.
+        dom::set(&s, "async", &JsValue::from_bool(is_async));
+    } else {
+        dom::set(&s, "text", &js::get_property(held, "text"));
+    }
+    (s, external && !is_async)
+}
+
+fn release_frame(state: &Shared, frame: &Element) {
+    frame.set_attribute(STATE, "released");
+    if let Some(src) = frame.get_attribute("data-src") {
+        frame.set_attribute("src", &src);
+    }
+    frame.remove_attribute("hidden");
+    let same = |f: &Element| AsRef::<JsValue>::as_ref(f) == AsRef::<JsValue>::as_ref(frame);
+    state.borrow_mut().gate.frames.retain(|(f, ph)| {
+        let keep = !same(f);
+        if !keep {
+            ph.remove();
+        }
+        keep
+    });
+}
+
+fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
+    frame.set_attribute("hidden", "");
+    if negated {
+        return; // shown only once its category is refused; nothing to ask
+    }
+    let mut style = String::new();
+    for (attr, prop) in [("width", "width:"), ("height", ";min-height:")] {
+        if let Some(v) = frame.get_attribute(attr).filter(|v| !v.is_empty() && !v.contains(char_is(';'))) {
+            style.push_str(prop);
+            style.push_str(&v);
+            if v.bytes().all(|b| b.is_ascii_digit()) {
+                style.push_str("px");
+            }
+        }
+    }
+    let ph = el("div", &[("class", "kelisim-ph"), ("data-kelisim", "placeholder"), ("style", &style)], None);
+    fill(&state.borrow(), frame, &ph);
+    frame.before(&ph);
+    state.borrow_mut().gate.frames.push((frame.clone(), ph));
+}
+
+/// The name of what an embed shows: its service's title, else its category's.
+fn frame_title<'c>(config: &'c Config, lang: Lang, frame: &Element) -> &'c str {
+    let category = frame.get_attribute("data-kelisim-category").unwrap_or_default();
+    let service = frame.get_attribute("data-kelisim-service");
+    let tag = Tag::parse(&category, service.as_deref());
+    for c in config.categories.iter().filter(|c| c.id == tag.category) {
+        return match c.services.iter().find(|s| Some(s.id.as_str()) == tag.service) {
+            Some(s) => s.title.get(lang),
+            None => c.title.get(lang),
+        };
+    }
+    ""
+}
+
+/// Draws a placeholder's content in the session's language.
+fn fill(st: &State, frame: &Element, ph: &Element) {
+    let (s, lang): (&Session, Lang) = (&st.session, st.session.language());
+    let t = gate_texts(lang);
+    ph.set_text_content(None);
+    ph.set_attribute("lang", lang.code());
+    add(ph, &el("p", &[("class", "kelisim-ph-title")], Some(frame_title(s.config(), lang, frame))));
+    add(ph, &el("p", &[], Some(t.placeholder)));
+    let row = el("div", &[], None);
+    for (action, text) in [("allow-once", t.allow_once), ("allow-always", t.allow_always)] {
+        add(&row, &el("button", &[("type", "button"), ("data-kelisim-action", action)], Some(text)));
+    }
+    add(ph, &row);
+}
+
+/// Redraws the placeholders after a language switch.
+pub fn relabel(state: &Shared) {
+    let mut st = state.borrow_mut();
+    let lang = st.session.language();
+    if st.gate.lang == Some(lang) {
+        return;
+    }
+    st.gate.lang = Some(lang);
+    let st = &*st;
+    for (frame, ph) in &st.gate.frames {
+        fill(st, frame, ph);
+    }
+}
+
+fn on_click(state: &Shared, e: &Event) {
+    let Some(button) = target_with(e, "[data-kelisim=\"placeholder\"] [data-kelisim-action]") else { return };
+    let frame = {
+        let st = state.borrow();
+        st.gate.frames.iter().find(|(_, ph)| ph.contains(&button)).map(|(f, _)| f.clone())
+    };
+    let Some(frame) = frame else { return };
+    if button.get_attribute("data-kelisim-action").as_deref() == Some("allow-once") {
+        return release_frame(state, &frame);
+    }
+    // "Allow always" accepts the service, or the category when none is named.
+    let category = frame.get_attribute("data-kelisim-category").unwrap_or_default();
+    let service = frame.get_attribute("data-kelisim-service");
+    let tag = Tag::parse(&category, service.as_deref());
+    let choice = match tag.service {
+        Some(s) => Choice::Custom { categories: Vec::new(), services: alloc::vec![(s.into(), true)] },
+        None => Choice::Custom { categories: alloc::vec![(tag.category.into(), true)], services: Vec::new() },
+    };
+    if let Err(err) = super::decide(state, &choice) {
+        js::error(&super::into_js(err));
+    }
+}
+
+/// Deletes what a withdrawal lists: each cookie name (patterns against the
+/// cookies this page can see) under every candidate path, host-only and for
+/// every candidate domain; and the matching `localStorage` keys. The consent
+/// cookie and kelisim's own keys are never touched.
+pub fn clear(state: &Shared, c: &Clear) {
+    let st = state.borrow();
+    let config = st.session.config();
+    let Some(doc) = dom::document().and_then(|d| d.dyn_into::<HtmlDocument>().ok()) else { return };
+    let visible = doc.cookie().unwrap_or_default();
+    let mut names: Vec<&str> = Vec::new();
+    for p in &c.cookies {
+        for pair in visible.split(char_is(';')) {
+            let name = pair.split(char_is('=')).next().unwrap_or("").trim();
+            if gate::glob(p, name) && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        if !p.contains(char_is('*')) && !names.contains(&p.as_str()) {
+            names.push(p); // also when this page cannot see it (another path)
+        }
+    }
+    let host = js::Location::hostname();
+    let page = js::Location::pathname();
+    let domains = gate::cookie_domains(&host);
+    let paths = gate::cookie_paths(&page, &config.clear_paths);
+    for name in names.into_iter().filter(|n| !n.is_empty() && *n != config.cookie.name) {
+        for path in paths.iter().filter(|p| !p.contains(char_is(';'))) {
+            let line = cat(&[name, "=; Max-Age=0; Path=", path]);
+            let _ = doc.set_cookie(&line);
+            for d in &domains {
+                let _ = doc.set_cookie(&cat(&[&line, "; Domain=", d]));
+            }
+        }
+    }
+    if let Some(s) = dom::storage() {
+        let keys: Vec<String> = (0..s.length()).filter_map(|i| s.key(i)).collect();
+        for k in keys {
+            if k != LANG_KEY && k != SYNC_KEY && c.storage.iter().any(|p| gate::glob(p, &k)) {
+                s.remove_item(&k);
+            }
+        }
+    }
+}
+
+/// Sends `gtag('consent', 'default' | 'update', {...})` when Consent Mode is
+/// enabled: through `window.gtag` when it is a function, else by pushing the
+/// array `["consent", command, params]` to `window.dataLayer`.
+fn consent_mode(state: &Shared, default: bool) {
+    let params = Object::new();
+    {
+        let st = state.borrow();
+        let Some(mode) = &st.session.config().consent_mode else { return };
+        let value = |g: bool| JsValue::from_str(if g { "granted" } else { "denied" });
+        let consent = if default { None } else { st.session.consent() };
+        for (signal, granted) in gate::signals(mode, consent) {
+            dom::set(&params, signal, &value(granted));
+        }
+        if default {
+            dom::set(&params, "security_storage", &value(true));
+            if mode.wait_for_update > 0 {
+                dom::set(&params, "wait_for_update", &JsValue::from_f64(mode.wait_for_update as f64));
+            }
+            if !mode.regions.is_empty() {
+                let regions: Array = mode.regions.iter().map(|r| JsValue::from_str(r)).collect();
+                dom::set(&params, "region", &regions);
+            }
+        }
+    }
+    let Some(w) = js::Global::window() else { return };
+    let command = JsValue::from_str(if default { "default" } else { "update" });
+    let args = Array::of3(&JsValue::from_str("consent"), &command, &params);
+    let gtag = js::get_property(&w, "gtag");
+    if gtag.is_function() {
+        if js::apply(&gtag, &w, &args).is_err() {
+            warn("window.gtag threw on a consent command");
+        }
+        return;
+    }
+    let mut layer = js::get_property(&w, "dataLayer");
+    if !Array::is_array(&layer) {
+        layer = Array::new().into();
+        dom::set(&w, "dataLayer", &layer);
+    }
+    layer.unchecked_ref::<Array>().push(&args);
+}
+
+/// The notice that a GPC signal is honoured (banner and panel).
+pub fn gpc_notice(s: &Session) -> Option<Element> {
+    s.gpc().then(|| {
+        el("p", &[("class", "kelisim-gpc"), ("data-kelisim", "gpc")], Some(gate_texts(s.language()).gpc_notice))
+    })
+}
