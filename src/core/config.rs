@@ -518,7 +518,8 @@ pub fn is_web_url(u: &str) -> bool {
     }
     for (i, &c) in b.iter().enumerate() {
         match c {
-            b':' => return b[..i].eq_ignore_ascii_case(b"http") || b[..i].eq_ignore_ascii_case(b"https"),
+            // `get` rather than slicing: no bounds-check panic (and its formatting) in the module.
+            b':' => return b.get(..i).is_some_and(|s| s.eq_ignore_ascii_case(b"http") || s.eq_ignore_ascii_case(b"https")),
             b'/' | b'?' | b'#' => return true,
             _ => {}
         }

@@ -31,6 +31,24 @@ const GATED: &str = "script[type=\"text/plain\"][data-kelisim-category],iframe[d
 /// The `localStorage` key of the fallback channel between tabs.
 const SYNC_KEY: &str = "kelisim.sync";
 
+/// `element.getAttribute(name)`, out of line: one copy of the string
+/// passing for the many reads below.
+#[inline(never)]
+fn attr(e: &Element, name: &str) -> Option<String> {
+    e.get_attribute(name)
+}
+
+/// `element.setAttribute(name, value)`, out of line.
+#[inline(never)]
+fn set_attr(e: &Element, name: &str, value: &str) {
+    e.set_attribute(name, value);
+}
+
+/// A gated element's tag attributes: `(category, service)`.
+fn tag_attrs(e: &Element) -> (String, Option<String>) {
+    (attr(e, "data-kelisim-category").unwrap_or_default(), attr(e, "data-kelisim-service"))
+}
+
 /// The gate's part of the shell state.
 #[derive(Default)]
 pub struct Gate {
@@ -179,12 +197,11 @@ pub fn pass(state: &Shared) {
     let Ok(list) = root.query_selector_all(GATED) else { return };
     for i in 0..list.length() {
         let e: Element = list.get_unchecked(i).unchecked_into();
-        let seen = e.get_attribute(STATE);
+        let seen = attr(&e, STATE);
         if matches!(seen.as_deref(), Some("released" | "invalid")) {
             continue;
         }
-        let category = e.get_attribute("data-kelisim-category").unwrap_or_default();
-        let service = e.get_attribute("data-kelisim-service");
+        let (category, service) = tag_attrs(&e);
         let tag = Tag::parse(&category, service.as_deref());
         let frame = js::get_property(&e, "tagName").as_string().as_deref() == Some("IFRAME");
         let verdict = {
@@ -193,17 +210,17 @@ pub fn pass(state: &Shared) {
         };
         match verdict {
             Verdict::Unknown => {
-                e.set_attribute(STATE, "invalid");
+                set_attr(&e, STATE, "invalid");
                 let svc = service.as_deref().unwrap_or("");
                 warn(&cat(&["a gated element stays blocked: data-kelisim-category=\"", &category, "\" data-kelisim-service=\"", svc, "\" is not in the config"]));
             }
             Verdict::Run if frame => release_frame(state, &e),
             Verdict::Run => {
-                e.set_attribute(STATE, "released");
+                set_attr(&e, STATE, "released");
                 state.borrow_mut().gate.queue.push_back(e);
             }
             Verdict::Hold if seen.is_none() => {
-                e.set_attribute(STATE, "held");
+                set_attr(&e, STATE, "held");
                 if frame {
                     hold_frame(state, &e, tag.negated);
                 }
@@ -252,19 +269,19 @@ fn live_copy(held: &Element) -> (Element, bool) {
         if matches!(name.as_str(), "type" | "data-src" | "nonce") {
             continue;
         }
-        if let Some(v) = held.get_attribute(&name) {
-            s.set_attribute(&name, &v);
+        if let Some(v) = attr(held, &name) {
+            set_attr(&s, &name, &v);
         }
     }
     let nonce = js::get_property(held, "nonce");
     if nonce.as_string().is_some_and(|n| !n.is_empty()) {
         dom::set(&s, "nonce", &nonce);
     }
-    if let Some(src) = held.get_attribute("data-src") {
-        s.set_attribute("src", &src);
+    if let Some(src) = attr(held, "data-src") {
+        set_attr(&s, "src", &src);
     }
-    let external = s.get_attribute("src").is_some();
-    let is_async = held.get_attribute("async").is_some();
+    let external = attr(&s, "src").is_some();
+    let is_async = attr(held, "async").is_some();
     if external {
         // Inserted scripts are async unless told otherwise.
         dom::set(&s, "async", &JsValue::from_bool(is_async));
@@ -275,9 +292,9 @@ fn live_copy(held: &Element) -> (Element, bool) {
 }
 
 fn release_frame(state: &Shared, frame: &Element) {
-    frame.set_attribute(STATE, "released");
-    if let Some(src) = frame.get_attribute("data-src") {
-        frame.set_attribute("src", &src);
+    set_attr(frame, STATE, "released");
+    if let Some(src) = attr(frame, "data-src") {
+        set_attr(frame, "src", &src);
     }
     frame.remove_attribute("hidden");
     let same = |f: &Element| AsRef::<JsValue>::as_ref(f) == AsRef::<JsValue>::as_ref(frame);
@@ -291,13 +308,13 @@ fn release_frame(state: &Shared, frame: &Element) {
 }
 
 fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
-    frame.set_attribute("hidden", "");
+    set_attr(frame, "hidden", "");
     if negated {
         return; // shown only once its category is refused; nothing to ask
     }
     let mut style = String::new();
-    for (attr, prop) in [("width", "width:"), ("height", ";min-height:")] {
-        if let Some(v) = frame.get_attribute(attr).filter(|v| !v.is_empty() && !v.contains(char_is(';'))) {
+    for (name, prop) in [("width", "width:"), ("height", ";min-height:")] {
+        if let Some(v) = attr(frame, name).filter(|v| !v.is_empty() && !v.contains(char_is(';'))) {
             style.push_str(prop);
             style.push_str(&v);
             if v.bytes().all(|b| b.is_ascii_digit()) {
@@ -313,8 +330,7 @@ fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
 
 /// The name of what an embed shows: its service's title, else its category's.
 fn frame_title<'c>(config: &'c Config, lang: Lang, frame: &Element) -> &'c str {
-    let category = frame.get_attribute("data-kelisim-category").unwrap_or_default();
-    let service = frame.get_attribute("data-kelisim-service");
+    let (category, service) = tag_attrs(&frame);
     let tag = Tag::parse(&category, service.as_deref());
     for c in config.categories.iter().filter(|c| c.id == tag.category) {
         return match c.services.iter().find(|s| Some(s.id.as_str()) == tag.service) {
@@ -330,7 +346,7 @@ fn fill(st: &State, frame: &Element, ph: &Element) {
     let (s, lang): (&Session, Lang) = (&st.session, st.session.language());
     let t = gate_texts(lang);
     ph.set_text_content(None);
-    ph.set_attribute("lang", lang.code());
+    set_attr(&ph, "lang", lang.code());
     add(ph, &el("p", &[("class", "kelisim-ph-title")], Some(frame_title(s.config(), lang, frame))));
     add(ph, &el("p", &[], Some(t.placeholder)));
     let row = el("div", &[], None);
@@ -361,12 +377,11 @@ fn on_click(state: &Shared, e: &Event) {
         st.gate.frames.iter().find(|(_, ph)| ph.contains(&button)).map(|(f, _)| f.clone())
     };
     let Some(frame) = frame else { return };
-    if button.get_attribute("data-kelisim-action").as_deref() == Some("allow-once") {
+    if attr(&button, "data-kelisim-action").as_deref() == Some("allow-once") {
         return release_frame(state, &frame);
     }
     // "Allow always" accepts the service, or the category when none is named.
-    let category = frame.get_attribute("data-kelisim-category").unwrap_or_default();
-    let service = frame.get_attribute("data-kelisim-service");
+    let (category, service) = tag_attrs(&frame);
     let tag = Tag::parse(&category, service.as_deref());
     let choice = match tag.service {
         Some(s) => Choice::Custom { categories: Vec::new(), services: alloc::vec![(s.into(), true)] },
