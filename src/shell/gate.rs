@@ -49,6 +49,17 @@ fn tag_attrs(e: &Element) -> (String, Option<String>) {
     (attr(e, "data-kelisim-category").unwrap_or_default(), attr(e, "data-kelisim-service"))
 }
 
+/// The state, mutably. A failed borrow is a trap, as a panic would be, but
+/// without the panic's message formatting in the module.
+fn st_mut(state: &Shared) -> core::cell::RefMut<'_, State> {
+    state.try_borrow_mut().unwrap_or_else(|_| core::arch::wasm32::unreachable())
+}
+
+/// The state, shared (see [`st_mut`]).
+fn st(state: &Shared) -> core::cell::Ref<'_, State> {
+    state.try_borrow().unwrap_or_else(|_| core::arch::wasm32::unreachable())
+}
+
 /// The gate's part of the shell state.
 #[derive(Default)]
 pub struct Gate {
@@ -100,12 +111,12 @@ fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
         match on {
             On::Loaded => {
                 let done = {
-                    let st = state.borrow();
+                    let st = st(&state);
                     let target: Option<JsValue> = e.target().map(Into::into);
                     st.gate.waiting.as_ref().is_some_and(|w| target.as_ref() == Some(w.as_ref()))
                 };
                 if done {
-                    state.borrow_mut().gate.waiting = None;
+                    st_mut(&state).gate.waiting = None;
                     pump(&state);
                 }
             }
@@ -150,7 +161,7 @@ pub fn start(state: &Shared) {
         o.observe(&root, &options);
         (o, callback)
     });
-    let mut st = state.borrow_mut();
+    let mut st = st_mut(state);
     let lang = st.session.language();
     let g = &mut st.gate;
     g.lang = Some(lang);
@@ -174,7 +185,7 @@ pub fn on_reset(state: &Shared) {
 /// Tells the site's other tabs about the cookie value just written (empty
 /// after a deletion).
 pub fn broadcast(state: &Shared, value: &str) {
-    let channel = state.borrow().gate.channel.clone();
+    let channel = st(state).gate.channel.clone();
     match channel {
         Some(c) => c.post_message(&JsValue::from_str(value)),
         None => {
@@ -187,7 +198,7 @@ pub fn broadcast(state: &Shared, value: &str) {
 
 fn sync(state: &Shared, value: Option<String>) {
     let value = value.filter(|v| !v.is_empty());
-    let fx = state.borrow_mut().session.sync(value.as_deref(), dom::now());
+    let fx = st_mut(state).session.sync(value.as_deref(), dom::now());
     super::apply(state, fx);
 }
 
@@ -205,7 +216,7 @@ pub fn pass(state: &Shared) {
         let tag = Tag::parse(&category, service.as_deref());
         let frame = js::get_property(&e, "tagName").as_string().as_deref() == Some("IFRAME");
         let verdict = {
-            let st = state.borrow();
+            let st = st(state);
             gate::verdict(st.session.config(), st.session.consent(), &tag)
         };
         match verdict {
@@ -217,7 +228,7 @@ pub fn pass(state: &Shared) {
             Verdict::Run if frame => release_frame(state, &e),
             Verdict::Run => {
                 set_attr(&e, STATE, "released");
-                state.borrow_mut().gate.queue.push_back(e);
+                st_mut(state).gate.queue.push_back(e);
             }
             Verdict::Hold if seen.is_none() => {
                 set_attr(&e, STATE, "held");
@@ -237,7 +248,7 @@ pub fn pass(state: &Shared) {
 fn pump(state: &Shared) {
     loop {
         let next = {
-            let mut st = state.borrow_mut();
+            let mut st = st_mut(state);
             if st.gate.waiting.is_some() {
                 return;
             }
@@ -248,7 +259,7 @@ fn pump(state: &Shared) {
         };
         let (script, wait) = live_copy(&next);
         if wait {
-            state.borrow_mut().gate.waiting = Some(script.clone());
+            st_mut(state).gate.waiting = Some(script.clone());
         }
         // No borrow is held: an inline script runs right here and may call the API.
         next.after(&script);
@@ -298,7 +309,7 @@ fn release_frame(state: &Shared, frame: &Element) {
     }
     frame.remove_attribute("hidden");
     let same = |f: &Element| AsRef::<JsValue>::as_ref(f) == AsRef::<JsValue>::as_ref(frame);
-    state.borrow_mut().gate.frames.retain(|(f, ph)| {
+    st_mut(state).gate.frames.retain(|(f, ph)| {
         let keep = !same(f);
         if !keep {
             ph.remove();
@@ -323,9 +334,9 @@ fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
         }
     }
     let ph = el("div", &[("class", "kelisim-ph"), ("data-kelisim", "placeholder"), ("style", &style)], None);
-    fill(&state.borrow(), frame, &ph);
+    fill(&st(state), frame, &ph);
     frame.before(&ph);
-    state.borrow_mut().gate.frames.push((frame.clone(), ph));
+    st_mut(state).gate.frames.push((frame.clone(), ph));
 }
 
 /// The name of what an embed shows: its service's title, else its category's.
@@ -358,7 +369,7 @@ fn fill(st: &State, frame: &Element, ph: &Element) {
 
 /// Redraws the placeholders after a language switch.
 pub fn relabel(state: &Shared) {
-    let mut st = state.borrow_mut();
+    let mut st = st_mut(state);
     let lang = st.session.language();
     if st.gate.lang == Some(lang) {
         return;
@@ -373,7 +384,7 @@ pub fn relabel(state: &Shared) {
 fn on_click(state: &Shared, e: &Event) {
     let Some(button) = target_with(e, "[data-kelisim=\"placeholder\"] [data-kelisim-action]") else { return };
     let frame = {
-        let st = state.borrow();
+        let st = st(state);
         st.gate.frames.iter().find(|(_, ph)| ph.contains(&button)).map(|(f, _)| f.clone())
     };
     let Some(frame) = frame else { return };
@@ -397,7 +408,7 @@ fn on_click(state: &Shared, e: &Event) {
 /// every candidate domain; and the matching `localStorage` keys. The consent
 /// cookie and kelisim's own keys are never touched.
 pub fn clear(state: &Shared, c: &Clear) {
-    let st = state.borrow();
+    let st = st(state);
     let config = st.session.config();
     let Some(doc) = dom::document().and_then(|d| d.dyn_into::<HtmlDocument>().ok()) else { return };
     let visible = doc.cookie().unwrap_or_default();
@@ -442,7 +453,7 @@ pub fn clear(state: &Shared, c: &Clear) {
 fn consent_mode(state: &Shared, default: bool) {
     let params = Object::new();
     {
-        let st = state.borrow();
+        let st = st(state);
         let Some(mode) = &st.session.config().consent_mode else { return };
         let value = |g: bool| JsValue::from_str(if g { "granted" } else { "denied" });
         let consent = if default { None } else { st.session.consent() };
