@@ -674,8 +674,9 @@ fn flag(o: &Obj, key: &str) -> R<bool> {
     }
 }
 
-/// An optional array of strings checked by `ok`.
-fn strings(o: &Obj, key: &str, ok: fn(&str) -> bool, why: &str) -> R<Vec<String>> {
+/// An optional array of non-empty strings; with `path_like`, each must be a
+/// cookie `Path` value (starting with `/`, no spaces, `;` or `,`).
+fn strings(o: &Obj, key: &str, path_like: bool) -> R<Vec<String>> {
     let Some(v) = o.opt(key) else {
         return Ok(Vec::new());
     };
@@ -683,9 +684,9 @@ fn strings(o: &Obj, key: &str, ok: fn(&str) -> bool, why: &str) -> R<Vec<String>
     let mut out = Vec::new();
     for (i, item) in array(v, &path)?.iter().enumerate() {
         let p = Path::Index(&path, i);
-        let s = string(item, &p)?;
-        if !ok(s) {
-            return fail(&p, &[why]);
+        let s = if path_like { attr_value(item, &p)? } else { string(item, &p)? };
+        if path_like && !(s.starts_with('/') && !s.contains(' ')) {
+            return fail(&p, &["must start with / and hold no spaces"]);
         }
         out.push(s.into());
     }
@@ -694,7 +695,7 @@ fn strings(o: &Obj, key: &str, ok: fn(&str) -> bool, why: &str) -> R<Vec<String>
 
 /// `storage`: `localStorage` keys or `*` patterns.
 fn storage_keys(o: &Obj) -> R<Vec<String>> {
-    strings(o, "storage", |_| true, "")
+    strings(o, "storage", false)
 }
 
 /// `clear.paths`: cookie paths beyond the page's own.
@@ -704,7 +705,7 @@ fn clear_paths(root: &Obj) -> R<Vec<String>> {
     };
     let at = root.at("clear");
     let o = Obj::new(v, &at, &["paths"])?;
-    strings(&o, "paths", |p| p.starts_with('/') && all_bytes(p, |b| b > b' ' && !b";,".contains(&b) && b != 0x7f), "must start with / and hold no spaces, ';' or ','")
+    strings(&o, "paths", true)
 }
 
 /// `consentMode`: `{enabled, waitForUpdate, regions, mapping}`; `None` when
@@ -723,11 +724,9 @@ fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
     let wait_for_update = match o.opt("waitForUpdate") {
         None => 0,
         Some(Value::Num(n)) if *n >= 0.0 && *n <= 60_000.0 && *n == (*n as u32) as f64 => *n as u32,
-        Some(other) => return expected(&o.at("waitForUpdate"), "a whole number of milliseconds from 0 to 60000", other),
+        Some(other) => return expected(&o.at("waitForUpdate"), "0 to 60000 (ms)", other),
     };
-    let regions = strings(&o, "regions", |r| {
-        r.len() <= 10 && all_bytes(r, |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-    }, "expected an ISO 3166 code such as KZ or US-CA")?;
+    let regions = strings(&o, "regions", false)?;
     let mut mapping = super::gate::DEFAULT_MAPPING.map(String::from);
     if let Some(m) = o.opt("mapping") {
         let mp = o.at("mapping");
@@ -738,7 +737,7 @@ fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
                 let id = string(v, &p)?;
                 let known = categories.iter().any(|c| c.id == id || c.services.iter().any(|s| s.id == id));
                 if !known {
-                    return fail(&p, &["\"", id, "\" is not a category or service id"]);
+                    return fail(&p, &["unknown id \"", id, "\""]);
                 }
                 *slot = id.into();
             }
@@ -980,10 +979,11 @@ pub(crate) mod tests {
             (vec!["categories", "2", "sharing"], Value::Num(1.0), "categories[2].sharing: expected true or false, got a number"),
             (vec!["categories", "1", "storage"], Value::Arr(vec![Value::str("")]), "categories[1].storage[0]: must not be empty"),
             (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("shop")]))]), "clear.paths[0]: must start with /"),
+            (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("/a;b")]))]), "clear.paths[0]: must not contain"),
             (vec!["clear"], Value::obj([("path", Value::Null)]), "clear.path: unknown field"),
-            (vec!["consentMode"], Value::obj([("waitForUpdate", Value::Num(-1.0))]), "consentMode.waitForUpdate: expected a whole number of milliseconds"),
-            (vec!["consentMode"], Value::obj([("regions", Value::Arr(vec![Value::str("kz")]))]), "consentMode.regions[0]: expected an ISO 3166 code"),
-            (vec!["consentMode"], Value::obj([("mapping", Value::obj([("ad_storage", Value::str("nope"))]))]), "consentMode.mapping.ad_storage: \"nope\" is not a category or service id"),
+            (vec!["consentMode"], Value::obj([("waitForUpdate", Value::Num(-1.0))]), "consentMode.waitForUpdate: expected 0 to 60000 (ms), got a number"),
+            (vec!["consentMode"], Value::obj([("regions", Value::Arr(vec![Value::Num(1.0)]))]), "consentMode.regions[0]: expected a string"),
+            (vec!["consentMode"], Value::obj([("mapping", Value::obj([("ad_storage", Value::str("nope"))]))]), "consentMode.mapping.ad_storage: unknown id \"nope\""),
             (vec!["consentMode"], Value::obj([("mapping", Value::obj([("security_storage", Value::str("necessary"))]))]), "consentMode.mapping.security_storage: unknown field (expected one of: ad_storage, ad_user_data,"),
         ];
         for (path, value, expected) in cases {

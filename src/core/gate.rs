@@ -226,6 +226,53 @@ pub fn cookie_paths<'a>(page_path: &'a str, extra: &'a [String]) -> Vec<&'a str>
     out
 }
 
+/// The `document.cookie` assignments that delete the cookies `patterns`
+/// names: every name in `visible` (the page's `document.cookie`) that a
+/// pattern matches, and every exact name (also when this page cannot see it,
+/// as under another path). Each goes out with `Max-Age=0` under every
+/// [`cookie_paths`] value, host-only and for every [`cookie_domains`] value.
+/// `keep` (the consent cookie) is never deleted. Each line goes to `emit`.
+pub fn expiry_lines(patterns: &[String], visible: &str, keep: &str, host: &str, page_path: &str, extra_paths: &[String], emit: &mut dyn FnMut(&str)) {
+    let mut names: Vec<&str> = Vec::new();
+    for pair in visible.split(char_is(';')) {
+        let name = pair.split(char_is('=')).next().unwrap_or("").trim();
+        if patterns.iter().any(|p| glob(p, name)) {
+            names.push(name);
+        }
+    }
+    for p in patterns {
+        if !p.bytes().any(|b| b == b'*') {
+            names.push(p);
+        }
+    }
+    let domains = cookie_domains(host);
+    let paths = cookie_paths(page_path, extra_paths);
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() || *name == keep || names.iter().take(i).any(|n| n == name) {
+            continue;
+        }
+        for path in paths.iter().filter(|p| !p.bytes().any(|b| b == b';')) {
+            let mut line = super::value::cat(&[name, "=; Max-Age=0; Path=", path]);
+            emit(&line);
+            let len = line.len();
+            for d in &domains {
+                line.truncate(len);
+                line.push_str("; Domain=");
+                line.push_str(d);
+                emit(&line);
+            }
+        }
+    }
+}
+
+/// The `localStorage` keys among `keys` that `patterns` match (never kelisim's own `kelisim.*`).
+pub fn storage_to_remove<'k>(patterns: &[String], keys: &'k [String]) -> Vec<&'k str> {
+    keys.iter()
+        .map(String::as_str)
+        .filter(|k| !k.starts_with("kelisim.") && patterns.iter().any(|p| glob(p, k)))
+        .collect()
+}
+
 /// The six Google Consent Mode v2 signals kelisim sets, in this order.
 pub const SIGNALS: [&str; 6] = [
     "ad_storage",
@@ -252,38 +299,32 @@ pub fn signals(mode: &ConsentMode, consent: Option<&Consent>) -> [(&'static str,
     out
 }
 
-/// The ids (categories and services) that mean selling or sharing personal
-/// data, which a GPC signal refuses: those marked `sharing: true`, or, when
-/// none is marked, the category `marketing` if there is one.
-pub fn sharing_ids(config: &Config) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
+/// Whether `id` (a category or service) means selling or sharing personal
+/// data, which a GPC signal refuses: it is marked `sharing: true`, or, when
+/// nothing in the config is marked, it is the category `marketing`.
+pub fn is_sharing(config: &Config, id: &str) -> bool {
+    let mut marked = false;
     for c in &config.categories {
-        if c.sharing {
-            out.push(&c.id);
-        }
-        for s in &c.services {
-            if s.sharing {
-                out.push(&s.id);
+        for (cid, sharing) in core::iter::once((&c.id, c.sharing)).chain(c.services.iter().map(|s| (&s.id, s.sharing))) {
+            if sharing && cid == id {
+                return true;
             }
+            marked |= sharing;
         }
     }
-    if out.is_empty() && config.categories.iter().any(|c| c.id == "marketing") {
-        out.push("marketing");
-    }
-    out
+    !marked && id == "marketing" && config.categories.iter().any(|c| c.id == id)
 }
 
 /// Turns the sharing categories (with their services) and services off: what
 /// "accept all" means while the browser sends a GPC signal.
 pub fn honour_gpc(config: &Config, categories: &mut [(String, bool)], services: &mut [(String, bool)]) {
-    let ids = sharing_ids(config);
     for (id, on) in categories.iter_mut() {
-        if ids.contains(&id.as_str()) {
+        if is_sharing(config, id) {
             *on = false;
         }
     }
     for (c, s) in config.services() {
-        if ids.contains(&c.id.as_str()) || ids.contains(&s.id.as_str()) {
+        if is_sharing(config, &c.id) || is_sharing(config, &s.id) {
             if let Some((_, on)) = services.iter_mut().find(|(id, _)| *id == s.id) {
                 *on = false;
             }
@@ -294,9 +335,7 @@ pub fn honour_gpc(config: &Config, categories: &mut [(String, bool)], services: 
 /// Whether every sharing id is off in these states (what `gpc: true` in a
 /// consent records, together with the signal being on).
 pub fn sharing_off(config: &Config, categories: &[(String, bool)], services: &[(String, bool)]) -> bool {
-    sharing_ids(config)
-        .iter()
-        .all(|id| !categories.iter().chain(services.iter()).any(|(k, on)| k == id && *on))
+    !categories.iter().chain(services.iter()).any(|(id, on)| *on && is_sharing(config, id))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -391,6 +430,30 @@ mod tests {
     }
 
     #[test]
+    fn expiry_lines_cover_names_paths_and_domains() {
+        let pats = vec!["_ga".to_string(), "_ga_*".to_string(), "_ym_*".to_string(), "kelisim*".to_string()];
+        let visible = "kelisim=2.x; _ga=1; _ga_K2=2; keep=3; _ym_uid=4; _ga_K2=5";
+        let collect = |pats: &[String], visible: &str, host: &str, page: &str, extra: &[String]| {
+            let mut out: Vec<String> = Vec::new();
+            expiry_lines(pats, visible, "kelisim", host, page, extra, &mut |l| out.push(l.to_string()));
+            out
+        };
+        let lines = collect(&pats, visible, "app.kelisim.test", "/tours/", &["/shop".to_string()]);
+        let names: Vec<&str> = lines.iter().map(|l| l.split('=').next().unwrap()).collect();
+        assert!(names.iter().all(|n| ["_ga", "_ga_K2", "_ym_uid"].contains(n)), "{names:?}");
+        // 3 names x 4 paths (/, /tours, /tours/, /shop) x 3 (host-only and two domains).
+        assert_eq!(lines.len(), 3 * 4 * 3);
+        assert!(lines.contains(&"_ga=; Max-Age=0; Path=/shop; Domain=kelisim.test".to_string()));
+        assert!(lines.contains(&"_ym_uid=; Max-Age=0; Path=/tours".to_string()));
+        assert!(lines.contains(&"_ga_K2=; Max-Age=0; Path=/; Domain=app.kelisim.test".to_string()));
+        // An IP host: host-only lines; an exact name is deleted even when not visible.
+        let lines = collect(&pats[..1], "", "127.0.0.1", "/", &[]);
+        assert_eq!(lines, ["_ga=; Max-Age=0; Path=/"]);
+        let keys: Vec<String> = ["_ym_a", "kelisim.lang", "kelisim.sync", "keep", "_ym_"].map(String::from).to_vec();
+        assert_eq!(storage_to_remove(&["_ym_*".to_string(), "kelisim*".to_string()], &keys), ["_ym_a", "_ym_"]);
+    }
+
+    #[test]
     fn consent_mode_signals_follow_the_mapping() {
         let cfg = config();
         let mut mode = ConsentMode { wait_for_update: 0, regions: vec![], mapping: DEFAULT_MAPPING.map(String::from) };
@@ -406,7 +469,7 @@ mod tests {
     #[test]
     fn gpc_turns_sharing_off() {
         let mut cfg = config();
-        assert_eq!(sharing_ids(&cfg), ["marketing"]);
+        assert!(is_sharing(&cfg, "marketing") && !is_sharing(&cfg, "analytics") && !is_sharing(&cfg, "facebook-pixel"));
         let mut a = consent(&cfg, Choice::AcceptAll);
         assert!(!sharing_off(&cfg, &a.categories, &a.services));
         honour_gpc(&cfg, &mut a.categories, &mut a.services);
@@ -416,7 +479,7 @@ mod tests {
         assert_eq!(a.state("analytics"), Some(true));
         // Marking a service instead: only it goes off.
         cfg.categories[1].services[1].sharing = true;
-        assert_eq!(sharing_ids(&cfg), ["google-analytics"]);
+        assert!(is_sharing(&cfg, "google-analytics") && !is_sharing(&cfg, "marketing"));
         let mut a = consent(&cfg, Choice::AcceptAll);
         honour_gpc(&cfg, &mut a.categories, &mut a.services);
         assert_eq!((a.state("analytics"), a.state("google-analytics"), a.state("marketing")), (Some(true), Some(false), Some(true)));

@@ -18,16 +18,16 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::dom::{self, add, el, listen, Listener, CAPTURE, PASSIVE};
 use super::js::{self, BroadcastChannel, Element, Event, HtmlDocument, MutationObserver};
-use super::{cat, target_with, warn, Shared, State, LANG_KEY};
+use super::{cat, target_with, warn, Shared, State};
 use crate::core::config::{Config, Lang};
 use crate::core::consent::Choice;
 use crate::core::gate::{self, Clear, Tag, Verdict};
 use crate::core::session::Session;
 use crate::core::texts::gate_texts;
-use crate::core::value::char_is;
 
 const STATE: &str = "data-kelisim-state";
-const GATED: &str = "script[type=\"text/plain\"][data-kelisim-category],iframe[data-kelisim-category]";
+const SCRIPTS: &str = "script[type=\"text/plain\"][data-kelisim-category]";
+const FRAMES: &str = "iframe[data-kelisim-category]";
 /// The `localStorage` key of the fallback channel between tabs.
 const SYNC_KEY: &str = "kelisim.sync";
 
@@ -205,7 +205,8 @@ fn sync(state: &Shared, value: Option<String>) {
 /// Finds gated elements and releases or holds each one, in document order.
 pub fn pass(state: &Shared) {
     let Some(root) = dom::document().and_then(|d| d.document_element()) else { return };
-    let Ok(list) = root.query_selector_all(GATED) else { return };
+    for (selector, frame) in [(SCRIPTS, false), (FRAMES, true)] {
+    let Ok(list) = root.query_selector_all(selector) else { return };
     for i in 0..list.length() {
         let e: Element = list.get_unchecked(i).unchecked_into();
         let seen = attr(&e, STATE);
@@ -214,7 +215,6 @@ pub fn pass(state: &Shared) {
         }
         let (category, service) = tag_attrs(&e);
         let tag = Tag::parse(&category, service.as_deref());
-        let frame = js::get_property(&e, "tagName").as_string().as_deref() == Some("IFRAME");
         let verdict = {
             let st = st(state);
             gate::verdict(st.session.config(), st.session.consent(), &tag)
@@ -223,7 +223,7 @@ pub fn pass(state: &Shared) {
             Verdict::Unknown => {
                 set_attr(&e, STATE, "invalid");
                 let svc = service.as_deref().unwrap_or("");
-                warn(&cat(&["a gated element stays blocked: data-kelisim-category=\"", &category, "\" data-kelisim-service=\"", svc, "\" is not in the config"]));
+                warn(&cat(&["blocked: no such category or service: data-kelisim-category=\"", &category, "\" data-kelisim-service=\"", svc, "\""]));
             }
             Verdict::Run if frame => release_frame(state, &e),
             Verdict::Run => {
@@ -238,6 +238,7 @@ pub fn pass(state: &Shared) {
             }
             Verdict::Hold => {}
         }
+    }
     }
     pump(state);
 }
@@ -323,17 +324,7 @@ fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
     if negated {
         return; // shown only once its category is refused; nothing to ask
     }
-    let mut style = String::new();
-    for (name, prop) in [("width", "width:"), ("height", ";min-height:")] {
-        if let Some(v) = attr(frame, name).filter(|v| !v.is_empty() && !v.contains(char_is(';'))) {
-            style.push_str(prop);
-            style.push_str(&v);
-            if v.bytes().all(|b| b.is_ascii_digit()) {
-                style.push_str("px");
-            }
-        }
-    }
-    let ph = el("div", &[("class", "kelisim-ph"), ("data-kelisim", "placeholder"), ("style", &style)], None);
+    let ph = el("div", &[("class", "kelisim-ph"), ("data-kelisim", "placeholder")], None);
     fill(&st(state), frame, &ph);
     frame.before(&ph);
     st_mut(state).gate.frames.push((frame.clone(), ph));
@@ -403,46 +394,23 @@ fn on_click(state: &Shared, e: &Event) {
     }
 }
 
-/// Deletes what a withdrawal lists: each cookie name (patterns against the
-/// cookies this page can see) under every candidate path, host-only and for
-/// every candidate domain; and the matching `localStorage` keys. The consent
-/// cookie and kelisim's own keys are never touched.
+/// Deletes what a withdrawal lists ([`gate::expiry_lines`],
+/// [`gate::storage_to_remove`]). The consent cookie and kelisim's own keys
+/// are never touched.
 pub fn clear(state: &Shared, c: &Clear) {
     let st = st(state);
     let config = st.session.config();
-    let Some(doc) = dom::document().and_then(|d| d.dyn_into::<HtmlDocument>().ok()) else { return };
-    let visible = doc.cookie().unwrap_or_default();
-    let mut names: Vec<&str> = Vec::new();
-    for p in &c.cookies {
-        for pair in visible.split(char_is(';')) {
-            let name = pair.split(char_is('=')).next().unwrap_or("").trim();
-            if gate::glob(p, name) && !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        if !p.contains(char_is('*')) && !names.contains(&p.as_str()) {
-            names.push(p); // also when this page cannot see it (another path)
-        }
-    }
-    let host = js::Location::hostname();
-    let page = js::Location::pathname();
-    let domains = gate::cookie_domains(&host);
-    let paths = gate::cookie_paths(&page, &config.clear_paths);
-    for name in names.into_iter().filter(|n| !n.is_empty() && *n != config.cookie.name) {
-        for path in paths.iter().filter(|p| !p.contains(char_is(';'))) {
-            let line = cat(&[name, "=; Max-Age=0; Path=", path]);
-            let _ = doc.set_cookie(&line);
-            for d in &domains {
-                let _ = doc.set_cookie(&cat(&[&line, "; Domain=", d]));
-            }
-        }
+    if let Some(doc) = dom::document().and_then(|d| d.dyn_into::<HtmlDocument>().ok()) {
+        let visible = doc.cookie().unwrap_or_default();
+        let (host, page) = (js::Location::hostname(), js::Location::pathname());
+        gate::expiry_lines(&c.cookies, &visible, &config.cookie.name, &host, &page, &config.clear_paths, &mut |line| {
+            let _ = doc.set_cookie(line);
+        });
     }
     if let Some(s) = dom::storage() {
         let keys: Vec<String> = (0..s.length()).filter_map(|i| s.key(i)).collect();
-        for k in keys {
-            if k != LANG_KEY && k != SYNC_KEY && c.storage.iter().any(|p| gate::glob(p, &k)) {
-                s.remove_item(&k);
-            }
+        for k in gate::storage_to_remove(&c.storage, &keys) {
+            s.remove_item(k);
         }
     }
 }
