@@ -685,7 +685,7 @@ fn strings(o: &Obj, key: &str, path_like: bool) -> R<Vec<String>> {
     for (i, item) in array(v, &path)?.iter().enumerate() {
         let p = Path::Index(&path, i);
         let s = if path_like { attr_value(item, &p)? } else { string(item, &p)? };
-        if path_like && !(s.starts_with('/') && !s.contains(' ')) {
+        if path_like && !(s.starts_with('/') && all_bytes(s, |b| b != b' ')) {
             return fail(&p, &["must start with / and hold no spaces"]);
         }
         out.push(s.into());

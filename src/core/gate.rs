@@ -110,37 +110,31 @@ pub fn withdrawn<'c>(before: &Consent, after: &'c Consent) -> Vec<&'c str> {
         .collect()
 }
 
-fn push_new(out: &mut Vec<String>, items: &[String]) {
-    for i in items {
-        if !out.contains(i) {
-            out.push(i.clone());
-        }
-    }
-}
-
 /// The cookies and storage keys to delete when going from `before` to
 /// `after`: everything the config lists for each withdrawn category (with its
-/// services) and each withdrawn service. `None` when nothing was withdrawn.
+/// services) and each withdrawn service (a name may appear twice). `None`
+/// when nothing was withdrawn.
 pub fn to_clear(config: &Config, before: &Consent, after: &Consent) -> Option<Clear> {
-    let ids = withdrawn(before, after);
-    if ids.is_empty() {
-        return None;
-    }
+    let gone = |id: &str| before.state(id) == Some(true) && after.state(id) == Some(false);
     let mut out = Clear::default();
+    let mut any = false;
     for c in &config.categories {
-        let whole = ids.contains(&c.id.as_str());
+        let whole = gone(&c.id);
+        any |= whole;
         if whole {
-            push_new(&mut out.cookies, &c.cookies);
-            push_new(&mut out.storage, &c.storage);
+            out.cookies.extend_from_slice(&c.cookies);
+            out.storage.extend_from_slice(&c.storage);
         }
         for s in &c.services {
-            if whole || ids.contains(&s.id.as_str()) {
-                push_new(&mut out.cookies, &s.cookies);
-                push_new(&mut out.storage, &s.storage);
+            let one = gone(&s.id);
+            any |= one;
+            if whole || one {
+                out.cookies.extend_from_slice(&s.cookies);
+                out.storage.extend_from_slice(&s.storage);
             }
         }
     }
-    Some(out)
+    any.then_some(out)
 }
 
 /// Whether `name` matches `pattern`, where `*` stands for any run of
@@ -411,7 +405,7 @@ mod tests {
         let r = consent(&cfg, Choice::RejectAll);
         assert_eq!(withdrawn(&all, &r), ["analytics", "marketing", "yandex-metrica", "google-analytics", "facebook-pixel"]);
         let c = to_clear(&cfg, &all, &r).unwrap();
-        assert_eq!(c.cookies, ["_ym_*", "_ga", "_x", "_ga_*"]);
+        assert_eq!(c.cookies, ["_ym_*", "_ga", "_x", "_ga", "_ga_*", "_x"]);
         assert_eq!(c.storage, ["ym_*", "ga:clientId"]);
     }
 

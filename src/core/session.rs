@@ -114,6 +114,12 @@ pub fn detect_language(config: &Config, hints: &Hints, consent_lang: Option<Lang
         .unwrap_or(config.default_language)
 }
 
+/// The effect that clears what was withdrawn between two consents, if anything was.
+fn clear_effect(config: &Config, before: &Consent, after: &Consent) -> Option<Effect> {
+    let clear = gate::to_clear(config, before, after)?;
+    Some(Effect::Clear { clear, reload: config.reload_on_withdrawal })
+}
+
 impl Session {
     /// Starts a session; returns it, the effects to carry out, and why a stored
     /// consent was discarded, if one was.
@@ -172,12 +178,6 @@ impl Session {
         self.gpc
     }
 
-    /// The effect that clears what was withdrawn between two consents, if anything was.
-    fn clear(&self, before: &Consent, after: &Consent) -> Option<Effect> {
-        let clear = gate::to_clear(&self.config, before, after)?;
-        Some(Effect::Clear { clear, reload: self.config.reload_on_withdrawal })
-    }
-
     /// Takes in a consent another tab of the site wrote (`value` is the
     /// cookie value it wrote, `None` after a reset there). Closes the banner
     /// and panel and announces the consent; `kelisim:change` lists the ids
@@ -188,7 +188,7 @@ impl Session {
         let next = value
             .and_then(|v| codec::decode(v).ok())
             .filter(|c| consent::check(c, &self.config, now).is_ok());
-        let before = self.consent().cloned();
+        let before = self.consent();
         let Some(next) = next else {
             if value.is_none() && before.is_some() {
                 self.stored = None;
@@ -197,14 +197,14 @@ impl Session {
             }
             return Vec::new();
         };
-        if before.as_ref().is_some_and(|b| b.id == next.id) {
+        if before.is_some_and(|b| b.id == next.id) {
             return Vec::new();
         }
-        let changed = match &before {
+        let changed = match before {
             Some(b) => next.changed_from(b),
             None => next.categories.iter().chain(next.services.iter()).filter(|(_, on)| *on).map(|(id, _)| id.clone()).collect(),
         };
-        let clear = before.as_ref().and_then(|b| self.clear(b, &next));
+        let clear = before.and_then(|b| clear_effect(&self.config, b, &next));
         self.stored = Some(next);
         self.valid = true;
         let mut effects = self.show(View::Closed);
@@ -269,7 +269,7 @@ impl Session {
             gpc,
         };
         let changed = base.map(|b| next.changed_from(b)).unwrap_or_default();
-        let clear = base.and_then(|b| self.clear(b, &next));
+        let clear = base.and_then(|b| clear_effect(&self.config, b, &next));
         let max_age = (next.expires_at() - now) / 1000;
         let mut effects = vec![Effect::WriteCookie { value: codec::encode(&next), max_age }];
         self.stored = Some(next);
@@ -456,7 +456,7 @@ mod tests {
         assert!(!fx.iter().any(|e| matches!(e, Effect::Clear { .. })), "nothing withdrawn on a first decision");
         let (fx, _) = s.decide(&Choice::Withdraw, NOW + 1, ID.into(), SUBJ.into()).unwrap();
         match fx.last() {
-            Some(Effect::Clear { clear, reload: true }) => assert_eq!(clear.cookies, ["_x"]),
+            Some(Effect::Clear { clear, reload: true }) => assert_eq!(clear.cookies, ["_x", "_x", "_x"]),
             other => panic!("{other:?}"),
         }
         let (fx, _) = s.decide(&Choice::Withdraw, NOW + 2, ID.into(), SUBJ.into()).unwrap();
