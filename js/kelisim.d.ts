@@ -43,6 +43,10 @@ export interface ServiceConfig {
   cookies?: string[];
   /** The declared third party (`thirdParties[].id`) that receives data through this service. */
   thirdParty?: string;
+  /** localStorage keys or `*` patterns it writes; deleted when it is withdrawn. */
+  storage?: string[];
+  /** Sells or shares personal data: refused under a Global Privacy Control signal. */
+  sharing?: boolean;
 }
 
 export interface CategoryConfig {
@@ -56,6 +60,13 @@ export interface CategoryConfig {
   services?: ServiceConfig[];
   /** The personal data this category collects, one item per kind (Law No. 94-V Art. 8(4)). */
   data?: Localized[];
+  /** localStorage keys or `*` patterns it writes; deleted when it is withdrawn. */
+  storage?: string[];
+  /**
+   * Sells or shares personal data: refused under a Global Privacy Control signal.
+   * When nothing is marked, the category "marketing" is.
+   */
+  sharing?: boolean;
 }
 
 /** An organisation outside the site that receives data or that links lead to. */
@@ -88,6 +99,31 @@ export interface OAuthConfig {
   thirdParty?: string;
 }
 
+/** A Google Consent Mode v2 signal kelisim sets. */
+export type ConsentModeSignal =
+  | "ad_storage"
+  | "ad_user_data"
+  | "ad_personalization"
+  | "analytics_storage"
+  | "functionality_storage"
+  | "personalization_storage";
+
+/** Google Consent Mode v2 (`gtag('consent', ...)`). */
+export interface ConsentModeConfig {
+  /** Default true when the object is given. */
+  enabled?: boolean;
+  /** `wait_for_update` of the default command, in ms (0 to 60000; 0 leaves it out). */
+  waitForUpdate?: number;
+  /** ISO 3166 codes (`"KZ"`, `"US-CA"`) the default applies to; default everywhere. */
+  regions?: string[];
+  /**
+   * The category or service id each signal follows. Default: ad_* follow
+   * "marketing", analytics_storage "analytics", functionality_storage and
+   * personalization_storage "preferences".
+   */
+  mapping?: Partial<Record<ConsentModeSignal, string>>;
+}
+
 export interface CookieOptions {
   /** Default "kelisim". */
   name?: string;
@@ -118,6 +154,11 @@ export interface Config {
   publicSources?: boolean;
   /** Where consent receipts are posted (needs `controller.email` and `controller.phone`). */
   receipts?: ReceiptsConfig;
+  /** Reload the page after a withdrawal (scripts that ran cannot be unloaded). Default false. */
+  reloadOnWithdrawal?: boolean;
+  /** Extra cookie paths to delete withdrawn cookies under (each starts with "/"). */
+  clear?: { paths?: string[] };
+  consentMode?: ConsentModeConfig;
 }
 
 /** The config's `receipts` section. */
@@ -147,6 +188,8 @@ export interface Consent {
   categories: Record<string, boolean>;
   services: Record<string, boolean>;
   method: Method;
+  /** A Global Privacy Control signal was on and honoured (every selling or sharing id refused). */
+  gpc: boolean;
 }
 
 export interface ConsentStates {

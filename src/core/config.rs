@@ -120,6 +120,10 @@ pub struct Service {
     pub cookies: Vec<String>,
     /// The declared third party (`thirdParties[].id`) that receives data through it.
     pub third_party: Option<String>,
+    /// `localStorage` keys or `*` patterns it writes (deleted on withdrawal).
+    pub storage: Vec<String>,
+    /// Sells or shares personal data: refused by a Global Privacy Control signal.
+    pub sharing: bool,
 }
 
 /// A consent category.
@@ -140,6 +144,10 @@ pub struct Category {
     /// The personal data this category collects, one item per kind of data
     /// (Law No. 94-V Art. 8(4): "the list of data collected").
     pub data: Vec<L10n>,
+    /// `localStorage` keys or `*` patterns it writes (deleted on withdrawal).
+    pub storage: Vec<String>,
+    /// Sells or shares personal data: refused by a Global Privacy Control signal.
+    pub sharing: bool,
 }
 
 /// An organisation outside the site that receives visitors' data or whose
@@ -226,6 +234,12 @@ pub struct Config {
     /// Where consent receipts are delivered; none means no receipts (unless
     /// the page passes a `send` function to `start`).
     pub receipts: Option<ReceiptsConfig>,
+    /// Reload the page after a withdrawal (scripts that ran cannot be unloaded).
+    pub reload_on_withdrawal: bool,
+    /// Extra `Path` values to delete withdrawn cookies under (`clear.paths`).
+    pub clear_paths: Vec<String>,
+    /// Google Consent Mode v2, when enabled.
+    pub consent_mode: Option<ConsentMode>,
 }
 
 /// How receipts are posted to `receipts.endpoint`.
@@ -246,6 +260,17 @@ pub struct ReceiptsConfig {
     pub headers: Vec<(String, String)>,
     /// Default [`Transport::Fetch`].
     pub transport: Transport,
+}
+
+/// Google Consent Mode v2 settings (`consentMode`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentMode {
+    /// `wait_for_update` in the default command, ms (0: not sent).
+    pub wait_for_update: u32,
+    /// ISO 3166 region codes the default applies to (empty: everywhere).
+    pub regions: Vec<String>,
+    /// The category or service id each of [`gate::SIGNALS`](super::gate::SIGNALS) follows.
+    pub mapping: [String; 6],
 }
 
 impl Config {
@@ -631,8 +656,8 @@ pub fn is_web_url(u: &str) -> bool {
     }
     for (i, &c) in b.iter().enumerate() {
         match c {
-            // `get`, not indexing: no bounds-check panic path in the wasm module.
-            b':' => return u.get(..i).is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https")),
+            // `get` rather than slicing: no bounds-check panic (and its formatting) in the module.
+            b':' => return b.get(..i).is_some_and(|s| s.eq_ignore_ascii_case(b"http") || s.eq_ignore_ascii_case(b"https")),
             b'/' | b'?' | b'#' => return true,
             _ => {}
         }
@@ -658,7 +683,7 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
         let o = Obj::new(
             item,
             &cpath,
-            &["id", "required", "title", "description", "cookies", "services", "data"],
+            &["id", "required", "title", "description", "cookies", "services", "data", "storage", "sharing"],
         )?;
         let (cid, title, description) = head(&o, &mut seen)?;
         let mut services = Vec::new();
@@ -666,7 +691,7 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
             let spath = o.at("services");
             for (j, s) in array(sv, &spath)?.iter().enumerate() {
                 let sp = Path::Index(&spath, j);
-                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies", "thirdParty"])?;
+                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies", "thirdParty", "storage", "sharing"])?;
                 let (sid, title, description) = head(&so, &mut seen)?;
                 service_count += 1;
                 if service_count > MAX_SERVICES {
@@ -692,6 +717,8 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
                     description: owned(description),
                     cookies,
                     third_party,
+                    storage: storage_keys(&so)?,
+                    sharing: flag(&so, "sharing")?,
                 });
             }
         }
@@ -718,6 +745,8 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
             cookies,
             services,
             data,
+            storage: storage_keys(&o)?,
+            sharing: flag(&o, "sharing")?,
         });
     }
     Ok(categories)
@@ -906,6 +935,9 @@ pub fn decode(v: &Value) -> R<Config> {
             "externalLinks",
             "publicSources",
             "receipts",
+            "reloadOnWithdrawal",
+            "clear",
+            "consentMode",
         ],
     )?;
     let languages = languages(&root)?;
@@ -931,6 +963,9 @@ pub fn decode(v: &Value) -> R<Config> {
     let external_links = external_links(&root)?;
     let public_sources = flag(&root, "publicSources")?;
     let receipts = receipts(&root)?;
+    let reload_on_withdrawal = flag(&root, "reloadOnWithdrawal")?;
+    let clear_paths = clear_paths(&root)?;
+    let consent_mode = consent_mode(&root, &categories)?;
     Ok(Config {
         controller,
         policy,
@@ -943,6 +978,9 @@ pub fn decode(v: &Value) -> R<Config> {
         external_links,
         public_sources,
         receipts,
+        reload_on_withdrawal,
+        clear_paths,
+        consent_mode,
     })
 }
 
@@ -992,6 +1030,78 @@ fn receipts(root: &Obj) -> R<Option<ReceiptsConfig>> {
         headers,
         transport,
     }))
+}
+
+/// An optional array of non-empty strings; with `path_like`, each must be a
+/// cookie `Path` value (starting with `/`, no spaces, `;` or `,`).
+fn strings(o: &Obj, key: &str, path_like: bool) -> R<Vec<String>> {
+    let Some(v) = o.opt(key) else {
+        return Ok(Vec::new());
+    };
+    let path = o.at(key);
+    let mut out = Vec::new();
+    for (i, item) in array(v, &path)?.iter().enumerate() {
+        let p = Path::Index(&path, i);
+        let s = if path_like { attr_value(item, &p)? } else { string(item, &p)? };
+        if path_like && !(s.starts_with('/') && all_bytes(s, |b| b != b' ')) {
+            return fail(&p, &["must start with / and hold no spaces"]);
+        }
+        out.push(s.into());
+    }
+    Ok(out)
+}
+
+/// `storage`: `localStorage` keys or `*` patterns.
+fn storage_keys(o: &Obj) -> R<Vec<String>> {
+    strings(o, "storage", false)
+}
+
+/// `clear.paths`: cookie paths beyond the page's own.
+fn clear_paths(root: &Obj) -> R<Vec<String>> {
+    let Some(v) = root.opt("clear") else {
+        return Ok(Vec::new());
+    };
+    let at = root.at("clear");
+    let o = Obj::new(v, &at, &["paths"])?;
+    strings(&o, "paths", true)
+}
+
+/// `consentMode`: `{enabled, waitForUpdate, regions, mapping}`; `None` when
+/// absent or `enabled: false`.
+fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
+    let Some(v) = root.opt("consentMode") else {
+        return Ok(None);
+    };
+    let at = root.at("consentMode");
+    let o = Obj::new(v, &at, &["enabled", "waitForUpdate", "regions", "mapping"])?;
+    let enabled = match o.opt("enabled") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return expected(&o.at("enabled"), "true or false", other),
+    };
+    let wait_for_update = match o.opt("waitForUpdate") {
+        None => 0,
+        Some(Value::Num(n)) if *n >= 0.0 && *n <= 60_000.0 && *n == (*n as u32) as f64 => *n as u32,
+        Some(other) => return expected(&o.at("waitForUpdate"), "0 to 60000 (ms)", other),
+    };
+    let regions = strings(&o, "regions", false)?;
+    let mut mapping = super::gate::DEFAULT_MAPPING.map(String::from);
+    if let Some(m) = o.opt("mapping") {
+        let mp = o.at("mapping");
+        let mo = Obj::new(m, &mp, &super::gate::SIGNALS)?;
+        for (slot, signal) in mapping.iter_mut().zip(super::gate::SIGNALS) {
+            if let Some(v) = mo.opt(signal) {
+                let p = mo.at(signal);
+                let id = string(v, &p)?;
+                let known = categories.iter().any(|c| c.id == id || c.services.iter().any(|s| s.id == id));
+                if !known {
+                    return fail(&p, &["unknown id \"", id, "\""]);
+                }
+                *slot = id.into();
+            }
+        }
+    }
+    Ok(enabled.then_some(ConsentMode { wait_for_update, regions, mapping }))
 }
 
 #[cfg(test)]
@@ -1282,6 +1392,52 @@ pub(crate) mod tests {
         assert!(!host_in_domain("evilvk.com", "vk.com"));
         assert!(!host_in_domain("vk.com.kz", "vk.com"));
         assert!(!host_in_domain("com", "vk.com"));
+    }
+
+    #[test]
+    fn gating_fields_decode_with_defaults_and_named_errors() {
+        let c = decode(&sample()).unwrap();
+        assert!(!c.reload_on_withdrawal && c.clear_paths.is_empty() && c.consent_mode.is_none());
+        assert!(c.categories.iter().all(|c| !c.sharing && c.storage.is_empty()));
+        let mut v = sample();
+        set(&mut v, &["reloadOnWithdrawal"], Some(Value::Bool(true)));
+        set(&mut v, &["clear"], Some(Value::obj([("paths", Value::Arr(vec![Value::str("/shop")]))])));
+        set(&mut v, &["categories", "2", "sharing"], Some(Value::Bool(true)));
+        set(&mut v, &["categories", "1", "services", "0", "storage"], Some(Value::Arr(vec![Value::str("ym_*")])));
+        set(&mut v, &["consentMode"], Some(Value::obj([
+            ("waitForUpdate", Value::Num(500.0)),
+            ("regions", Value::Arr(vec![Value::str("KZ"), Value::str("US-CA")])),
+            ("mapping", Value::obj([("ad_user_data", Value::str("facebook-pixel"))])),
+        ])));
+        let c = decode(&v).unwrap();
+        assert!(c.reload_on_withdrawal && c.categories[2].sharing);
+        assert_eq!(c.clear_paths, ["/shop"]);
+        assert_eq!(c.categories[1].services[0].storage, ["ym_*"]);
+        let m = c.consent_mode.unwrap();
+        assert_eq!((m.wait_for_update, m.regions.len()), (500, 2));
+        assert_eq!(m.mapping, ["marketing", "facebook-pixel", "marketing", "analytics", "preferences", "preferences"]);
+        let mut off = sample();
+        set(&mut off, &["consentMode"], Some(Value::obj([("enabled", Value::Bool(false))])));
+        assert!(decode(&off).unwrap().consent_mode.is_none());
+
+        let cases: Vec<(Vec<&str>, Value, &str)> = vec![
+            (vec!["reloadOnWithdrawal"], Value::str("yes"), "reloadOnWithdrawal: expected true or false, got a string"),
+            (vec!["categories", "2", "sharing"], Value::Num(1.0), "categories[2].sharing: expected true or false, got a number"),
+            (vec!["categories", "1", "storage"], Value::Arr(vec![Value::str("")]), "categories[1].storage[0]: must not be empty"),
+            (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("shop")]))]), "clear.paths[0]: must start with /"),
+            (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("/a;b")]))]), "clear.paths[0]: must not contain"),
+            (vec!["clear"], Value::obj([("path", Value::Null)]), "clear.path: unknown field"),
+            (vec!["consentMode"], Value::obj([("waitForUpdate", Value::Num(-1.0))]), "consentMode.waitForUpdate: expected 0 to 60000 (ms), got a number"),
+            (vec!["consentMode"], Value::obj([("regions", Value::Arr(vec![Value::Num(1.0)]))]), "consentMode.regions[0]: expected a string"),
+            (vec!["consentMode"], Value::obj([("mapping", Value::obj([("ad_storage", Value::str("nope"))]))]), "consentMode.mapping.ad_storage: unknown id \"nope\""),
+            (vec!["consentMode"], Value::obj([("mapping", Value::obj([("security_storage", Value::str("necessary"))]))]), "consentMode.mapping.security_storage: unknown field (expected one of: ad_storage, ad_user_data,"),
+        ];
+        for (path, value, expected) in cases {
+            let mut v = sample();
+            set(&mut v, &path, Some(value));
+            let e = error_of(&v);
+            assert!(e.starts_with(expected), "{path:?}: got {e:?}, want {expected:?}");
+        }
     }
 
     #[test]

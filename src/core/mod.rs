@@ -17,3 +17,5 @@ pub mod policy_view;
 pub mod json;
 pub mod outbox;
 pub mod receipt;
+
+pub mod gate;

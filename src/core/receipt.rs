@@ -339,6 +339,8 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
         w.raw(",\"kind\":").s(kind).raw(",\"outcome\":").s(outcome).raw(",\"party\":").s(party).raw("}");
     }
     w.raw(",\"event\":").s(event.name());
+    // Whether a Global Privacy Control signal was honoured (consent cookie v2).
+    w.raw(",\"gpc\":").bool(consent.gpc);
     w.raw(",\"law94v\":{\"crossBorderCountries\":").strs(&countries);
     w.raw(",\"crossBorderTransfer\":").bool(!countries.is_empty());
     w.raw(",\"dataCollected\":").strs(&data);

@@ -77,6 +77,7 @@ pub fn consent_to_js(c: &Consent) -> JsValue {
     set(&o, "categories", &states(&c.categories));
     set(&o, "services", &states(&c.services));
     set(&o, "method", &c.method.as_str().into());
+    set(&o, "gpc", &JsValue::from_bool(c.gpc));
     o.into()
 }
 

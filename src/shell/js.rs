@@ -286,3 +286,96 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = baseURI)]
     pub fn base_uri(this: &Document) -> String;
 }
+
+// Browser calls for gated scripts and embeds, Consent Mode, GPC and other tabs.
+#[wasm_bindgen]
+extern "C" {
+    /// `element.getAttributeNames()`.
+    #[wasm_bindgen(method, js_name = getAttributeNames)]
+    pub fn attribute_names(this: &Element) -> js_sys::Array;
+
+    /// `element.after(node)`.
+    #[wasm_bindgen(method)]
+    pub fn after(this: &Element, node: &Element);
+
+    /// `element.before(node)`.
+    #[wasm_bindgen(method)]
+    pub fn before(this: &Element, node: &Element);
+
+    /// `element.remove()`.
+    #[wasm_bindgen(method)]
+    pub fn remove(this: &Element);
+
+
+    /// `Reflect.apply(f, this, args)`: calls a page function (`gtag`), which may throw.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = apply)]
+    pub fn apply(f: &JsValue, this: &JsValue, args: &js_sys::Array) -> Result<JsValue, JsValue>;
+
+    /// `navigator.globalPrivacyControl` (undefined where not supported).
+    #[wasm_bindgen(static_method_of = Navigator, js_class = "navigator", getter, js_name = globalPrivacyControl)]
+    pub fn global_privacy_control() -> JsValue;
+
+    /// `location.hostname`.
+    #[wasm_bindgen(static_method_of = Location, js_class = "location", getter)]
+    pub fn hostname() -> String;
+
+    /// `location.pathname`.
+    #[wasm_bindgen(static_method_of = Location, js_class = "location", getter)]
+    pub fn pathname() -> String;
+
+    /// `location.reload()`.
+    #[wasm_bindgen(static_method_of = Location, js_class = "location")]
+    pub fn reload();
+
+    /// `storage.length`.
+    #[wasm_bindgen(method, getter)]
+    pub fn length(this: &Storage) -> u32;
+
+    /// `storage.key(i)`.
+    #[wasm_bindgen(method)]
+    pub fn key(this: &Storage, i: u32) -> Option<String>;
+
+    /// `storage.removeItem(key)`.
+    #[wasm_bindgen(method, js_name = removeItem)]
+    pub fn remove_item(this: &Storage, key: &str);
+
+    /// `event.data` of a `message` event.
+    #[wasm_bindgen(method, getter)]
+    pub fn data(this: &Event) -> JsValue;
+
+    /// `event.newValue` of a `storage` event.
+    #[wasm_bindgen(method, getter, js_name = newValue)]
+    pub fn new_value(this: &Event) -> Option<String>;
+
+    /// A `MutationObserver`.
+    pub type MutationObserver;
+
+    /// `new MutationObserver(callback)`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(callback: &JsValue) -> MutationObserver;
+
+    /// `observer.observe(target, options)`.
+    #[wasm_bindgen(method)]
+    pub fn observe(this: &MutationObserver, target: &Element, options: &JsValue);
+
+    /// `observer.disconnect()`.
+    #[wasm_bindgen(method)]
+    pub fn disconnect(this: &MutationObserver);
+
+    /// A `BroadcastChannel`.
+    #[derive(Clone)]
+    #[wasm_bindgen(extends = Target)]
+    pub type BroadcastChannel;
+
+    /// `new BroadcastChannel(name)`; throws where there is none.
+    #[wasm_bindgen(catch, constructor)]
+    pub fn new(name: &str) -> Result<BroadcastChannel, JsValue>;
+
+    /// `channel.postMessage(data)`.
+    #[wasm_bindgen(method, js_name = postMessage)]
+    pub fn post_message(this: &BroadcastChannel, data: &JsValue);
+
+    /// `channel.close()`.
+    #[wasm_bindgen(method)]
+    pub fn close(this: &BroadcastChannel);
+}

@@ -12,6 +12,8 @@ mod receipts;
 mod view;
 mod policy;
 
+mod gate;
+
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -88,6 +90,9 @@ struct State {
     policy: policy::Views,
     /// The receipt delivery's intake, when receipts are on.
     receipts: Option<js::Func>,
+
+    /// Gated scripts and embeds, Consent Mode, other tabs.
+    gate: gate::Gate,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -137,6 +142,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
         saved_language: saved.as_deref(),
         html_lang: html_lang.as_deref(),
         navigator: &navigator,
+        gpc: js::Navigator::global_privacy_control().as_bool() == Some(true),
     };
     let (session, effects, discarded) = Session::start(config, &hints, dom::now());
     match discarded {
@@ -168,6 +174,8 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
         _listeners: Vec::new(),
         policy: policy::Views::default(),
         receipts,
+
+        gate: gate::Gate::default(),
     }));
     let mut listeners = Vec::new();
     if let Some(link) = &link {
@@ -192,8 +200,11 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
     // A tab that comes back after the consent lapsed asks again.
     listeners.push(listen(&document, "visibilitychange", PASSIVE, handler(&state, On::Visible)));
     state.borrow_mut()._listeners = listeners;
+    gate::start(&state);
     apply(&state, effects);
     policy::start(&state);
+
+    gate::pass(&state);
     Ok(Kelisim { state })
 }
 
@@ -336,15 +347,25 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
                 if !dom::write_cookie(&st.session.config().cookie, &value, max_age) {
                     warn("the browser did not store the consent cookie (cookies disabled, or a Domain/Path that does not match this page); the choice holds only until the page is left");
                 }
+                drop(st);
+                gate::broadcast(state, &value);
             }
-            Effect::DeleteCookie => dom::delete_cookie(&state.borrow().session.config().cookie),
+            Effect::DeleteCookie => {
+                dom::delete_cookie(&state.borrow().session.config().cookie);
+                gate::broadcast(state, "");
+                gate::on_reset(state);
+            }
             Effect::SaveLanguage(lang) => {
                 if let Some(s) = dom::storage() {
                     let _ = s.set_item(LANG_KEY, lang.code());
                 }
             }
-            Effect::Render(v) => render(state, v),
+            Effect::Render(v) => {
+                render(state, v);
+                gate::relabel(state);
+            }
             Effect::EmitConsent => {
+                gate::on_consent(state);
                 let detail = state.borrow().session.consent().map(convert::consent_to_js);
                 if let Some(d) = detail {
                     dispatch("kelisim:consent", &d);
@@ -356,6 +377,12 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
                 let consent = state.borrow().session.consent().map(convert::consent_to_js).unwrap_or(JsValue::NULL);
                 dom::set(&detail, "consent", &consent);
                 dispatch("kelisim:change", &detail.into());
+            }
+            Effect::Clear { clear, reload } => {
+                gate::clear(state, &clear);
+                if reload {
+                    js::Location::reload();
+                }
             }
         }
     }

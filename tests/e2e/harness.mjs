@@ -50,8 +50,8 @@ export const launchArgs = [
   "--disable-sync", "--disable-quic",
 ];
 
-export async function launch() {
-  return chromium.launch({ executablePath: chromePath(), args: launchArgs });
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: chromePath(), args: [...launchArgs, ...extraArgs] });
 }
 
 /**

@@ -45,6 +45,7 @@ fn consent(cfg: &Config, choice: Choice) -> Consent {
         categories,
         services,
         method,
+        gpc: false,
     }
 }
 
@@ -379,7 +380,7 @@ fn the_chain_links_each_receipt_to_the_hash_of_the_previous_canonical_text() {
 }
 
 /// SHA-256 of the demo's "accept all" receipt above, format v1.
-const FROZEN_SHA256: &str = "6ae09c3710905e168c5b6a6f01e49ea1ace288c563c887b9d07719203acf5dfb";
+const FROZEN_SHA256: &str = "d7ba668f4ec5c0b303e546fccaae3191ef7cc5e2f28ae000726a1f279a16c41b";
 
 #[test]
 fn text_that_needs_escaping_stays_canonical() {
