@@ -36,7 +36,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::config::{host_in_domain, id_byte, Config, ExternalLinks, Lang, ThirdParty};
+use super::config::{Config, ExternalLinks, Lang, ThirdParty};
 use super::time;
 use super::value::{all_bytes, char_is, push_int};
 
@@ -145,12 +145,14 @@ pub fn classify<'c>(config: &'c Config, t: &LinkTarget) -> Option<Class<'c>> {
     (config.external_links == ExternalLinks::All).then_some(Class::Generic)
 }
 
-/// The key a "don't ask again" choice is kept under: the party's id, or `@`
-/// and the host for an undeclared site.
-pub fn remember_key(party: Option<&str>, host: &str) -> String {
-    match party {
-        Some(id) => id.into(),
-        None => super::value::cat(&["@", host]),
+/// The key a "don't ask again" choice is kept under: the third party's or
+/// OAuth provider's id, or `@` and the host for an undeclared site (`party`
+/// empty).
+pub fn remember_key(party: &str, host: &str) -> String {
+    if party.is_empty() {
+        super::value::cat(&["@", host])
+    } else {
+        party.into()
     }
 }
 
@@ -165,11 +167,11 @@ pub fn remember_until(consent_expires_at: Option<i64>, now: i64) -> i64 {
 pub struct Record {
     /// Link or OAuth.
     pub kind: Kind,
-    /// The third party's id (links) or the OAuth provider's id; none for an
+    /// The third party's id (links) or the OAuth provider's id; empty for an
     /// undeclared site.
-    pub party: Option<String>,
-    /// The destination host; none when the action has none (a log-in button).
-    pub host: Option<String>,
+    pub party: String,
+    /// The destination host; empty when the action has none (a log-in button).
+    pub host: String,
     /// Shown, continued or cancelled.
     pub outcome: Outcome,
     /// When, in milliseconds since the Unix epoch.
@@ -201,25 +203,32 @@ fn millis(s: &str) -> Option<i64> {
     s.bytes().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + (b - b'0') as i64))
 }
 
-/// A host as the browser writes it: printable ASCII without a space, `#`
-/// or `@` (which URLs never leave in a host).
-fn is_host(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 253 && all_bytes(s, |b| b > b' ' && b < 0x7f && b != b'#' && b != b'@')
+/// A remembered key: an id, or `@` and a host (no `#`, which stands for none).
+fn key_ok(s: &str) -> bool {
+    s.len() <= 254 && all_bytes(s, |b| b > b' ' && b < 0x7f && b != b'#')
 }
 
-fn is_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= super::config::MAX_ID_LEN && all_bytes(s, id_byte)
+/// `#` stands for "none" (empty): neither an id nor a host can be `#`.
+fn none(s: &str) -> String {
+    if s == "#" {
+        String::new()
+    } else {
+        s.into()
+    }
 }
 
-/// `#` stands for "none": neither an id nor a host can be `#`.
-fn opt(s: &str) -> Option<String> {
-    (s != "#").then(|| s.into())
+fn or_none(s: &str) -> &str {
+    if s.is_empty() {
+        "#"
+    } else {
+        s
+    }
 }
 
 /// Drops the oldest entries beyond `max`.
 fn bound<T>(list: &mut Vec<T>, max: usize) {
     if list.len() > max {
-        list.drain(..list.len() - max);
+        *list = list.split_off(list.len() - max);
     }
 }
 
@@ -233,25 +242,26 @@ impl Disclosures {
             return out;
         }
         for line in lines {
-            let f: Vec<&str> = line.split(char_is(' ')).collect();
-            match f[..] {
-                ["r", kind, key, until] => {
-                    let key_ok = match key.strip_prefix('@') {
-                        Some(host) => is_host(host),
-                        None => is_id(key),
-                    };
-                    if let (Some(kind), Some(until), true) = (Kind::parse(kind), millis(until), key_ok) {
-                        if until > now {
-                            out.remembered.push(Remembered { kind, key: key.into(), until });
-                        }
+            // Up to 7 space-separated fields; an 8th means the line is bad.
+            let mut f = [""; 8];
+            let mut n = 0;
+            for (slot, field) in f.iter_mut().zip(line.split(char_is(' '))) {
+                *slot = field;
+                n += 1;
+            }
+            let (Some(kind), false) = (Kind::parse(f[1]), f.iter().take(n).any(|x| x.is_empty())) else { continue };
+            match (f[0], n) {
+                ("r", 4) => match millis(f[3]) {
+                    Some(until) if until > now && key_ok(f[2]) => {
+                        out.remembered.push(Remembered { kind, key: f[2].into(), until })
                     }
-                }
-                ["d", kind, party, host, outcome, at, lang] => {
-                    let ok = (party == "#" || is_id(party)) && (host == "#" || is_host(host));
-                    if let (Some(kind), Some(outcome), Some(at), Some(lang), true) =
-                        (Kind::parse(kind), Outcome::parse(outcome), millis(at), Lang::from_code(lang), ok)
+                    _ => {}
+                },
+                ("d", 7) => {
+                    if let (Some(outcome), Some(at), Some(lang), true) =
+                        (Outcome::parse(f[4]), millis(f[5]), Lang::from_code(f[6]), f[2] == "#" || key_ok(f[2]) && !f[2].starts_with('@'))
                     {
-                        out.records.push(Record { kind, party: opt(party), host: opt(host), outcome, at, lang });
+                        out.records.push(Record { kind, party: none(f[2]), host: none(f[3]), outcome, at, lang });
                     }
                 }
                 _ => {}
@@ -272,9 +282,7 @@ impl Disclosures {
             push_int(&mut s, r.until);
         }
         for d in &self.records {
-            let party = d.party.as_deref().unwrap_or("#");
-            let host = d.host.as_deref().unwrap_or("#");
-            for part in ["\nd ", d.kind.code(), " ", party, " ", host, " ", d.outcome.code(), " "] {
+            for part in ["\nd ", d.kind.code(), " ", or_none(&d.party), " ", or_none(&d.host), " ", d.outcome.code(), " "] {
                 s.push_str(part);
             }
             push_int(&mut s, d.at);
@@ -284,9 +292,10 @@ impl Disclosures {
         s
     }
 
-    /// Whether the visitor asked not to be asked again about `key`, and that
-    /// choice still holds at `now`.
-    pub fn is_remembered(&self, kind: Kind, key: &str, now: i64) -> bool {
+    /// Whether the visitor asked not to be asked again about this party (or
+    /// host, see [`remember_key`]), and that choice still holds at `now`.
+    pub fn is_remembered(&self, kind: Kind, party: &str, host: &str, now: i64) -> bool {
+        let key = remember_key(party, host);
         self.remembered.iter().any(|r| r.kind == kind && r.key == key && r.until > now)
     }
 
@@ -302,11 +311,11 @@ impl Disclosures {
     }
 
     /// A dialog was shown: returns the record to keep and announce.
-    pub fn shown(&mut self, kind: Kind, party: Option<&str>, host: Option<&str>, now: i64, lang: Lang) -> Record {
+    pub fn shown(&mut self, kind: Kind, party: &str, host: &str, now: i64, lang: Lang) -> Record {
         self.push(Record {
             kind,
-            party: party.map(Into::into),
-            host: host.map(Into::into),
+            party: party.into(),
+            host: host.into(),
             outcome: Outcome::Shown,
             at: now,
             lang,
@@ -314,12 +323,16 @@ impl Disclosures {
     }
 
     /// The visitor answered the dialog that `shown` recorded. A Continue with
-    /// "don't ask again" ticked remembers `key` until `until` (see
-    /// [`remember_until`]); a Cancel never does. Returns the record.
-    pub fn finish(&mut self, shown: &Record, go: bool, remember: Option<(&str, i64)>, now: i64) -> Record {
-        if let (true, Some((key, until))) = (go, remember) {
-            self.remembered.retain(|r| !(r.kind == shown.kind && r.key == key));
-            self.remembered.push(Remembered { kind: shown.kind, key: key.into(), until });
+    /// "don't ask again" ticked (`remember` is `Some(until)`, see
+    /// [`remember_until`]) remembers the party or host; a Cancel never does.
+    /// Returns the record.
+    pub fn finish(&mut self, shown: &Record, go: bool, remember: Option<i64>, now: i64) -> Record {
+        if let (true, Some(until)) = (go, remember) {
+            let key = remember_key(&shown.party, &shown.host);
+            if let Some(i) = self.remembered.iter().position(|r| r.kind == shown.kind && r.key == key) {
+                self.remembered.remove(i);
+            }
+            self.remembered.push(Remembered { kind: shown.kind, key, until });
             bound(&mut self.remembered, MAX_REMEMBERED);
         }
         self.push(Record {
@@ -402,39 +415,40 @@ mod tests {
     fn remembered_choices_last_until_the_consent_expires_or_13_months() {
         assert_eq!(remember_until(Some(NOW + 5), NOW), NOW + 5);
         assert_eq!(remember_until(None, NOW), time::expires_at(NOW));
-        assert_eq!(remember_key(Some("meta"), "www.facebook.com"), "meta");
-        assert_eq!(remember_key(None, "example.org"), "@example.org");
+        assert_eq!(remember_key("meta", "www.facebook.com"), "meta");
+        assert_eq!(remember_key("", "example.org"), "@example.org");
 
         let mut d = Disclosures::default();
-        let shown = d.shown(Kind::Link, Some("meta"), Some("www.facebook.com"), NOW, Lang::Kk);
+        let shown = d.shown(Kind::Link, "meta", "www.facebook.com", NOW, Lang::Kk);
         assert_eq!(shown.outcome, Outcome::Shown);
         // Cancel never remembers, even with the box ticked.
-        let r = d.finish(&shown, false, Some(("meta", NOW + 100)), NOW + 1);
+        let r = d.finish(&shown, false, Some(NOW + 100), NOW + 1);
         assert_eq!((r.outcome, r.at), (Outcome::Cancelled, NOW + 1));
-        assert!(!d.is_remembered(Kind::Link, "meta", NOW + 2));
-        let r = d.finish(&shown, true, Some(("meta", NOW + 100)), NOW + 3);
+        assert!(!d.is_remembered(Kind::Link, "meta", "", NOW + 2));
+        let r = d.finish(&shown, true, Some(NOW + 100), NOW + 3);
         assert_eq!(r.outcome, Outcome::Continued);
-        assert!(d.is_remembered(Kind::Link, "meta", NOW + 99));
-        assert!(!d.is_remembered(Kind::Link, "meta", NOW + 100), "lapses at `until`");
-        assert!(!d.is_remembered(Kind::OAuth, "meta", NOW + 4), "kinds are separate");
+        assert!(d.is_remembered(Kind::Link, "meta", "m.facebook.com", NOW + 99), "per party, any of its hosts");
+        assert!(!d.is_remembered(Kind::Link, "meta", "", NOW + 100), "lapses at `until`");
+        assert!(!d.is_remembered(Kind::OAuth, "meta", "", NOW + 4), "kinds are separate");
+        assert!(!d.is_remembered(Kind::Link, "", "www.facebook.com", NOW + 4), "hosts are separate keys");
         // Continue without the box remembers nothing new.
         d.finish(&shown, true, None, NOW + 4);
         assert_eq!(d.records().len(), 4);
         // Remembering again replaces the old entry.
-        d.finish(&shown, true, Some(("meta", NOW + 500)), NOW + 5);
-        assert!(d.is_remembered(Kind::Link, "meta", NOW + 400));
+        d.finish(&shown, true, Some(NOW + 500), NOW + 5);
+        assert!(d.is_remembered(Kind::Link, "meta", "", NOW + 400));
         assert_eq!(d.encode().matches("\nr ").count(), 1);
     }
 
     #[test]
     fn the_stored_text_is_exact_and_lapsed_choices_are_dropped() {
         let mut d = Disclosures::default();
-        let s = d.shown(Kind::Link, Some("meta"), Some("www.facebook.com"), NOW, Lang::Kk);
-        d.finish(&s, true, Some(("meta", NOW + 10)), NOW + 1);
-        let s = d.shown(Kind::OAuth, Some("google"), None, NOW + 2, Lang::Ru);
+        let s = d.shown(Kind::Link, "meta", "www.facebook.com", NOW, Lang::Kk);
+        d.finish(&s, true, Some(NOW + 10), NOW + 1);
+        let s = d.shown(Kind::OAuth, "google", "", NOW + 2, Lang::Ru);
         d.finish(&s, false, None, NOW + 3);
-        let s = d.shown(Kind::Link, None, Some("example.org"), NOW + 4, Lang::Ru);
-        d.finish(&s, true, Some(("@example.org", NOW + 20)), NOW + 5);
+        let s = d.shown(Kind::Link, "", "example.org", NOW + 4, Lang::Ru);
+        d.finish(&s, true, Some(NOW + 20), NOW + 5);
         let text = d.encode();
         assert_eq!(
             text,
@@ -448,30 +462,31 @@ mod tests {
         );
         assert_eq!(Disclosures::decode(&text, NOW), d);
         let later = Disclosures::decode(&text, NOW + 10);
-        assert!(!later.is_remembered(Kind::Link, "meta", NOW + 10));
-        assert!(later.is_remembered(Kind::Link, "@example.org", NOW + 10));
+        assert!(!later.is_remembered(Kind::Link, "meta", "", NOW + 10));
+        assert!(later.is_remembered(Kind::Link, "", "example.org", NOW + 10));
         assert_eq!(later.records().len(), 6, "records do not lapse");
         assert_eq!(Disclosures::decode("kd2\nr link meta 99999999999999", 0), Disclosures::default());
         assert_eq!(Disclosures::decode("", 0), Disclosures::default());
-        let junk = "kd1\nr link Meta 5\nr link @ 5\nd link meta a b shown 1 kk\nd link meta # shown 1 en\nd link meta a#b shown 1 kk\nd link meta # shown 1 kk\nr page x 5\n";
+        let junk = "kd1\nr link me#ta 5\nr page x 5\nr link x 5x\nr link  x 5\nd link meta a b shown 1 kk\
+                    \nd link meta # shown 1 en\nd link meta # seen 1 kk\nd link @x # shown 1 kk\nd link meta # shown -1 kk\
+                    \nd link meta # shown 1 kk\nr oauth google 5\n";
         let got = Disclosures::decode(junk, 0);
-        assert_eq!(got.records().len(), 1);
-        assert_eq!(got.encode(), "kd1\nd link meta # shown 1 kk");
+        assert_eq!(got.encode(), "kd1\nr oauth google 5\nd link meta # shown 1 kk");
     }
 
     #[test]
     fn records_and_choices_are_bounded_keeping_the_newest() {
         let mut d = Disclosures::default();
         for i in 0..(MAX_REMEMBERED as i64 + 10) {
-            let s = d.shown(Kind::Link, None, Some("example.org"), i, Lang::Kk);
-            let mut key = String::from("@h");
-            push_int(&mut key, i);
-            d.finish(&s, true, Some((&key, i64::MAX / 2)), i);
+            let mut host = String::from("h");
+            push_int(&mut host, i);
+            let s = d.shown(Kind::Link, "", &host, i, Lang::Kk);
+            d.finish(&s, true, Some(i64::MAX / 2), i);
         }
         assert_eq!(d.records().len(), MAX_RECORDS);
         assert_eq!(d.records().last().unwrap().at, MAX_REMEMBERED as i64 + 9);
-        assert!(!d.is_remembered(Kind::Link, "@h0", 0));
-        assert!(d.is_remembered(Kind::Link, "@h73", 0));
+        assert!(!d.is_remembered(Kind::Link, "", "h0", 0));
+        assert!(d.is_remembered(Kind::Link, "", "h73", 0));
         assert_eq!(d.encode().matches("\nr ").count(), MAX_REMEMBERED);
     }
 
@@ -485,8 +500,8 @@ mod tests {
     fn arb_record() -> impl Strategy<Value = Record> {
         (
             prop_oneof![Just(Kind::Link), Just(Kind::OAuth)],
-            proptest::option::of("[a-z0-9_-]{1,32}"),
-            proptest::option::of("[a-z0-9.:\\[\\]-]{1,40}"),
+            "([a-z0-9_-]{1,32})?",
+            "([a-z0-9.:\\[\\]-]{1,40})?",
             prop_oneof![Just(Outcome::Shown), Just(Outcome::Continued), Just(Outcome::Cancelled)],
             0i64..=9_999_999_999_999_999,
             prop_oneof![Just(Lang::Kk), Just(Lang::Ru)],
@@ -509,14 +524,14 @@ mod tests {
         }
 
         #[test]
-        fn stored_text_round_trips(records in proptest::collection::vec(arb_record(), 0..120), keys in proptest::collection::vec(("[a-z0-9_-]{1,32}|@[a-z0-9.-]{1,30}", 1i64..=9_999_999_999_999), 0..80)) {
+        fn stored_text_round_trips(records in proptest::collection::vec(arb_record(), 0..120), keys in proptest::collection::vec(("[a-z0-9_-]{1,32}", "[a-z0-9.-]{1,30}", 1i64..=9_999_999_999_999), 0..80)) {
             let mut d = Disclosures::default();
             for r in &records {
                 d.push(r.clone());
             }
-            for (key, until) in &keys {
-                let s = d.shown(Kind::OAuth, None, None, 0, Lang::Kk);
-                d.finish(&s, true, Some((key, *until)), 0);
+            for (i, (party, host, until)) in keys.iter().enumerate() {
+                let s = d.shown(Kind::Link, if i % 2 == 0 { party } else { "" }, host, 0, Lang::Kk);
+                d.finish(&s, true, Some(*until), 0);
             }
             prop_assert!(d.records().len() <= MAX_RECORDS);
             // Newest kept: the last record pushed is the last one held.

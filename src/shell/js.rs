@@ -212,3 +212,74 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console)]
     pub fn error(error: &JsValue);
 }
+
+// Third-party link and OAuth disclosures (`disclose.rs`).
+#[wasm_bindgen]
+extern "C" {
+    /// `Reflect.get(object, key)`: reads the properties no binding above
+    /// declares (a link's parsed URL parts, an event's type, button and
+    /// modifier keys). Cannot throw on the objects the shell passes.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    pub fn get_property(object: &JsValue, key: &str) -> JsValue;
+
+    /// `event.defaultPrevented`.
+    #[wasm_bindgen(method, getter, js_name = defaultPrevented)]
+    pub fn default_prevented(this: &Event) -> bool;
+
+    /// `event.button` (mouse events; 0 is the primary button, 1 the middle one).
+    #[wasm_bindgen(method, getter)]
+    pub fn button(this: &Event) -> i32;
+
+    /// `event.ctrlKey`.
+    #[wasm_bindgen(method, getter, js_name = ctrlKey)]
+    pub fn ctrl_key(this: &Event) -> bool;
+
+    /// `event.metaKey` (Cmd on macOS).
+    #[wasm_bindgen(method, getter, js_name = metaKey)]
+    pub fn meta_key(this: &Event) -> bool;
+
+    /// `event.shiftKey`.
+    #[wasm_bindgen(method, getter, js_name = shiftKey)]
+    pub fn shift_key(this: &Event) -> bool;
+
+    /// `event.altKey`.
+    #[wasm_bindgen(method, getter, js_name = altKey)]
+    pub fn alt_key(this: &Event) -> bool;
+
+    /// `event.submitter` (submit events): the button that submitted the form.
+    #[wasm_bindgen(method, getter)]
+    pub fn submitter(this: &Event) -> Option<Element>;
+
+    /// `element.matches(selector)`; the shell passes only valid selectors.
+    #[wasm_bindgen(method)]
+    pub fn matches(this: &Element, selector: &str) -> bool;
+
+    /// `event.stopImmediatePropagation()`.
+    #[wasm_bindgen(method, js_name = stopImmediatePropagation)]
+    pub fn stop_immediate_propagation(this: &Event);
+
+    /// `element.click()`: a click the element's handlers and default action see.
+    #[wasm_bindgen(method)]
+    pub fn click(this: &Element);
+
+    /// `form.requestSubmit(submitter)`; throws when `submitter` is not one of
+    /// the form's submit buttons.
+    #[wasm_bindgen(method, catch, js_name = requestSubmit)]
+    pub fn request_submit(this: &Element, submitter: Option<&Element>) -> Result<(), JsValue>;
+
+    /// `window.open(url, target, features)`; throws on a URL it cannot parse.
+    #[wasm_bindgen(method, catch)]
+    pub fn open(this: &Window, url: &str, target: &str, features: &str) -> Result<JsValue, JsValue>;
+
+    /// `Intl.DisplayNames`.
+    #[wasm_bindgen(js_namespace = Intl)]
+    pub type DisplayNames;
+
+    /// `new Intl.DisplayNames(locale, options)`.
+    #[wasm_bindgen(constructor, catch, js_namespace = Intl)]
+    pub fn new(locale: &str, options: &JsValue) -> Result<DisplayNames, JsValue>;
+
+    /// `displayNames.of(code)`.
+    #[wasm_bindgen(method, catch)]
+    pub fn of(this: &DisplayNames, code: &str) -> Result<JsValue, JsValue>;
+}

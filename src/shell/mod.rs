@@ -6,6 +6,8 @@
 //! there is no reference cycle and nothing is leaked.
 
 mod convert;
+mod disclose;
+mod disclose_view;
 mod dom;
 mod js;
 mod view;
@@ -82,6 +84,8 @@ struct State {
     /// Switch states of an open panel, kept across a language switch.
     draft: Vec<(String, bool)>,
     _listeners: Vec<dom::Listener>,
+    /// Third-party link and OAuth disclosures.
+    disclose: disclose::Disclose,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -158,6 +162,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
         root: root.clone(),
         draft: Vec::new(),
         _listeners: Vec::new(),
+        disclose: Default::default(),
     }));
     let mut listeners = Vec::new();
     if let Some(link) = &link {
@@ -182,6 +187,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>) -> Result<Kelisim, Er
     // A tab that comes back after the consent lapsed asks again.
     listeners.push(listen(&document, "visibilitychange", PASSIVE, handler(&state, On::Visible)));
     state.borrow_mut()._listeners = listeners;
+    disclose::listen(&state);
     apply(&state, effects);
     Ok(Kelisim { state })
 }
@@ -449,8 +455,10 @@ impl Kelisim {
         self.decide(Choice::Withdraw)
     }
 
-    /// Deletes the consent cookie and shows the banner, as on a first visit.
+    /// Deletes the consent cookie and shows the banner, as on a first visit
+    /// (remembered disclosure choices and records are forgotten too).
     pub fn reset(&self) {
+        disclose::forget(&self.state);
         let fx = self.state.borrow_mut().session.reset();
         apply(&self.state, fx);
     }

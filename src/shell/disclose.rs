@@ -1,0 +1,390 @@
+//! Third-party link and OAuth disclosures in the page.
+//!
+//! Three listeners on `window`, in the capture phase (so they see every
+//! click first, including on links added after `start()`): `click`,
+//! `auxclick` (the middle button) and `submit`. The core decides whether a
+//! link needs a disclosure ([`classify`]); the shell holds the action, shows
+//! the dialog, and on Continue carries out exactly what the action would have
+//! done:
+//!
+//! - a link: the same URL through `window.open` with the target the click
+//!   would have used: the link's own `target` (none is `_self`), or a new
+//!   tab for Ctrl/Cmd/Shift-click and the middle button; `rel` keeps its
+//!   meaning (`noreferrer`, `noopener`, `opener`). For links the default is
+//!   prevented and the event otherwise goes on, so the site's own handlers
+//!   run once, as usual.
+//! - an element marked `data-kelisim-oauth`: the event is stopped before any
+//!   of the site's handlers see it; Continue replays it once with a one-shot
+//!   bypass (`element.click()` on the original target, or
+//!   `form.requestSubmit(submitter)`), so the site's handler runs exactly
+//!   once; Cancel drops it. A middle or modified click on a marked link
+//!   opens it like a link.
+//!
+//! Every record goes through [`record_disclosure`].
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::mem;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::*;
+
+use super::disclose_view;
+use super::dom::{self, Listener, CAPTURE};
+use super::js::{self, Element, Event};
+use super::{cat, dispatch, into_js, warn, Error, Kelisim, Shared, State};
+use crate::core::disclosure::{classify, remember_until, Class, Disclosures, Kind, LinkTarget, Record, VERSION};
+use crate::core::time;
+
+/// The `localStorage` key of the remembered choices and the records.
+const KEY: &str = "kelisim.disclosures";
+
+/// Disclosure state, kept in the shell's `State`.
+#[derive(Default)]
+pub struct Disclose {
+    /// The last known store; used alone when storage is blocked.
+    store: Disclosures,
+    /// The dialog on screen.
+    open: Option<Open>,
+    /// One-shot: the next click or submit is a replayed action and goes through.
+    bypass: bool,
+    /// `div.kelisim[data-kelisim-layer]` at the end of `<body>`, made on first use.
+    layer: Option<Element>,
+    /// `location.origin`, read at start.
+    origin: String,
+    listeners: Vec<Listener>,
+}
+
+/// A dialog waiting for an answer.
+struct Open {
+    shown: Record,
+    then: Then,
+    /// Where focus goes back to.
+    back: Option<Element>,
+}
+
+/// What Continue does.
+enum Then {
+    /// Follow the link as the click would have (`true`: in a new tab).
+    Go(Element, bool),
+    /// Click the element again, once past the hold.
+    Click(Element),
+    /// `form.requestSubmit(submitter)`, once past the hold.
+    Submit(Element, Option<Element>),
+    /// Resolve `discloseOAuth`'s promise with the answer.
+    Resolve(js_sys::Function),
+}
+
+fn prop_str(of: &JsValue, key: &str) -> String {
+    js::get_property(of, key).as_string().unwrap_or_default()
+}
+
+fn closest(e: &Element, selector: &str) -> Option<Element> {
+    e.closest(selector).ok().flatten()
+}
+
+fn handler(state: &Shared, f: fn(&Shared, &Event)) -> Closure<dyn FnMut(&Event)> {
+    let weak = Rc::downgrade(state);
+    Closure::new(move |e: &Event| {
+        if let Some(s) = weak.upgrade() {
+            f(&s, e)
+        }
+    })
+}
+
+const CLICK: u8 = 0;
+const AUX: u8 = 1;
+const SUBMIT: u8 = 2;
+
+/// Starts listening for clicks and submits on the whole page.
+pub fn listen(state: &Shared) {
+    let Some(w) = js::Global::window() else { return };
+    let list = vec![
+        dom::listen(&w, "click", CAPTURE, handler(state, |s, e| on_action(s, e, CLICK))),
+        dom::listen(&w, "auxclick", CAPTURE, handler(state, |s, e| on_action(s, e, AUX))),
+        dom::listen(&w, "submit", CAPTURE, handler(state, |s, e| on_action(s, e, SUBMIT))),
+    ];
+    let mut st = state.borrow_mut();
+    reload(&mut st);
+    st.disclose.origin = prop_str(&js::get_property(&w, "location"), "origin");
+    st.disclose.listeners = list;
+}
+
+/// Re-reads the stored disclosures (another tab may have written them); the
+/// last known ones stay when storage is blocked.
+fn reload(st: &mut State) -> &mut Disclosures {
+    if let Some(Ok(text)) = dom::storage().map(|s| s.get_item(KEY)) {
+        st.disclose.store = Disclosures::decode(text.as_deref().unwrap_or(""), dom::now());
+    }
+    &mut st.disclose.store
+}
+
+/// Writes the store back.
+fn save(d: &Disclosures) {
+    if let Some(s) = dom::storage() {
+        let _ = s.set_item(KEY, &d.encode());
+    }
+}
+
+/// Forgets every remembered choice and record (`reset()`).
+pub fn forget(state: &Shared) {
+    let st = &mut state.borrow_mut().disclose;
+    st.store = Disclosures::default();
+    if let Some(s) = dom::storage() {
+        let _ = s.set_item(KEY, VERSION);
+    }
+}
+
+fn remembered(state: &Shared, kind: Kind, party: &str, host: &str) -> bool {
+    reload(&mut state.borrow_mut()).is_remembered(kind, party, host, dom::now())
+}
+
+/// A `click` (`CLICK`), middle-button `auxclick` (`AUX`) or `submit` anywhere in the page.
+fn on_action(state: &Shared, e: &Event, kind: u8) {
+    if mem::take(&mut state.borrow_mut().disclose.bypass) {
+        return; // a replayed action goes through once
+    }
+    let submit = kind == SUBMIT;
+    // Right button, Alt-click (which saves the link), or already handled.
+    if !submit && (e.button() != kind as i32 || e.alt_key()) || e.default_prevented() {
+        return;
+    }
+    let Some(target) = e.target() else { return };
+    let Some(el) = closest(&target, "[data-kelisim-oauth],a[href],area[href]") else { return };
+    if closest(&el, "[data-kelisim-root],[data-kelisim-layer]").is_some() {
+        return;
+    }
+    let new_tab = kind == AUX || e.ctrl_key() || e.meta_key() || e.shift_key();
+    let link = el.matches("[href]");
+    let host = if link { prop_str(&el, "hostname") } else { String::new() };
+    let Some(id) = el.get_attribute("data-kelisim-oauth") else {
+        if link && !submit {
+            on_link(state, e, el, &host, new_tab);
+        }
+        return;
+    };
+    // A held form waits for its submit; a click inside it is not held, nor
+    // a middle click on anything but a link.
+    if el.matches("form") != submit || kind == AUX && !link {
+        return;
+    }
+    if !state.borrow().session.config().oauth.iter().any(|o| o.id == id) {
+        warn(&cat(&["data-kelisim-oauth=\"", &id, "\" names no oauth[] provider in the config; the action went ahead without a disclosure"]));
+        return;
+    }
+    if remembered(state, Kind::OAuth, &id, "") {
+        return;
+    }
+    e.prevent_default();
+    e.stop_immediate_propagation();
+    let (then, host) = if submit {
+        // The form's `action` is absolute; an unattached link parses its host.
+        let action = dom::el("a", &[("href", &prop_str(&el, "action"))], None);
+        (Then::Submit(el.clone(), e.submitter()), prop_str(&action, "hostname"))
+    } else if link && new_tab {
+        (Then::Go(el.clone(), true), host)
+    } else {
+        (Then::Click(target), host)
+    };
+    open(state, Kind::OAuth, &id, &host, then, Some(el));
+}
+
+fn on_link(state: &Shared, e: &Event, link: Element, host: &str, new_tab: bool) {
+    let party = {
+        let st = state.borrow();
+        let t = LinkTarget {
+            scheme: &prop_str(&link, "protocol"),
+            host,
+            same_origin: prop_str(&link, "origin") == st.disclose.origin,
+            download: link.matches("[download]"),
+        };
+        match classify(st.session.config(), &t) {
+            None => return,
+            Some(Class::Party(p)) => p.id.clone(),
+            Some(Class::Generic) => String::new(),
+        }
+    };
+    if remembered(state, Kind::Link, &party, host) {
+        return;
+    }
+    e.prevent_default();
+    open(state, Kind::Link, &party, host, Then::Go(link.clone(), new_tab), Some(link));
+}
+
+/// Follows `link` as a click would have, with `window.open`: its own
+/// `target` (none is `_self`), or a new tab; without an opener unless
+/// `rel="opener"` (as browsers open new tabs), without a referrer for
+/// `rel="noreferrer"`.
+fn follow(link: &Element, new_tab: bool) {
+    let target = match link.get_attribute("target") {
+        _ if new_tab => String::from("_blank"),
+        Some(t) if !t.is_empty() => t,
+        _ => String::from("_self"),
+    };
+    let features = if link.matches("[rel~=noreferrer i]") {
+        "noopener,noreferrer"
+    } else if link.matches("[rel~=opener i]") {
+        ""
+    } else {
+        "noopener"
+    };
+    if let Some(w) = js::Global::window() {
+        let _ = w.open(&prop_str(link, "href"), &target, features);
+    }
+}
+
+/// Makes (once) the layer the dialogs go in, with its two listeners.
+fn layer(state: &Shared) -> Option<Element> {
+    if let Some(l) = &state.borrow().disclose.layer {
+        return Some(l.clone());
+    }
+    let body = dom::document()?.body()?;
+    let layer = dom::el("div", &[("class", "kelisim"), ("data-kelisim-layer", "")], None);
+    dom::add(&body, &layer);
+    let click = dom::listen(&layer, "click", dom::PASSIVE, handler(state, on_dialog_click));
+    // Escape closes a modal dialog with a "cancel" event: answer Cancel.
+    let cancel = dom::listen(&layer, "cancel", CAPTURE, handler(state, |s, e| {
+        e.prevent_default();
+        answer(s, false)
+    }));
+    let mut st = state.borrow_mut();
+    st.disclose.listeners.push(click);
+    st.disclose.listeners.push(cancel);
+    st.disclose.layer = Some(layer.clone());
+    Some(layer)
+}
+
+fn on_dialog_click(state: &Shared, e: &Event) {
+    let action = e.target().and_then(|t| closest(&t, "[data-kelisim-action]")).and_then(|b| b.get_attribute("data-kelisim-action"));
+    match action.as_deref() {
+        Some("continue") => answer(state, true),
+        Some("cancel") => answer(state, false),
+        _ => {}
+    }
+}
+
+/// Shows a disclosure and records that it was shown. A dialog already on
+/// screen is answered Cancel first.
+fn open(state: &Shared, kind: Kind, party: &str, host: &str, then: Then, back: Option<Element>) {
+    answer(state, false);
+    let Some(layer) = layer(state) else { return };
+    let rec = {
+        let mut st = state.borrow_mut();
+        let lang = st.session.language();
+        let dialog = disclose_view::dialog(st.session.config(), lang, kind, party, host);
+        layer.set_attribute("lang", lang.code());
+        dom::add(&layer, &dialog);
+        let _ = dialog.show_modal();
+        dom::focus(&dialog, "[data-kelisim-action=\"continue\"]");
+        let now = dom::now();
+        let d = reload(&mut st);
+        let rec = d.shown(kind, party, host, now, lang);
+        save(d);
+        st.disclose.open = Some(Open { shown: rec.clone(), then, back });
+        rec
+    };
+    record_disclosure(state, &rec);
+}
+
+/// Answers the open dialog (nothing when none is open): records the outcome,
+/// remembers the choice when asked, closes the dialog, puts focus back, and
+/// on Continue carries out the held action.
+fn answer(state: &Shared, go: bool) {
+    let (rec, open) = {
+        let mut st = state.borrow_mut();
+        let Some(open) = st.disclose.open.take() else { return };
+        let mut ticked = false;
+        if let Some(l) = &st.disclose.layer {
+            if let Ok(Some(i)) = l.query_selector("input[data-kelisim-remember]") {
+                ticked = i.checked();
+            }
+            l.set_text_content(None);
+        }
+        let now = dom::now();
+        let until = remember_until(st.session.consent().map(|c| c.expires_at()), now);
+        let d = reload(&mut st);
+        let rec = d.finish(&open.shown, go, ticked.then_some(until), now);
+        save(d);
+        (rec, open)
+    };
+    if let Some(b) = &open.back {
+        b.focus();
+    }
+    record_disclosure(state, &rec);
+    let bypass = |on: bool| state.borrow_mut().disclose.bypass = on;
+    match open.then {
+        Then::Resolve(f) => {
+            let _ = f.call1(&JsValue::NULL, &JsValue::from_bool(go));
+        }
+        _ if !go => {}
+        Then::Go(link, new_tab) => follow(&link, new_tab),
+        // The replayed event passes the hold once (the bypass is cleared
+        // afterwards in case no event reached it).
+        Then::Click(el) => {
+            bypass(true);
+            el.click();
+            bypass(false);
+        }
+        Then::Submit(form, submitter) => {
+            bypass(true);
+            if form.request_submit(submitter.as_ref()).is_err() {
+                let _ = form.request_submit(None);
+            }
+            bypass(false);
+        }
+    }
+}
+
+/// The public shape of a record (`kelisim.d.ts`: `Disclosure`).
+fn record_to_js(r: &Record) -> JsValue {
+    let o = js_sys::Object::new();
+    let or_null = |s: &str| if s.is_empty() { JsValue::NULL } else { JsValue::from_str(s) };
+    dom::set(&o, "kind", &r.kind.code().into());
+    dom::set(&o, "id", &or_null(&r.party));
+    dom::set(&o, "host", &or_null(&r.host));
+    dom::set(&o, "outcome", &r.outcome.code().into());
+    dom::set(&o, "at", &time::to_iso(r.at).into());
+    dom::set(&o, "language", &r.lang.code().into());
+    o.into()
+}
+
+/// The one place a disclosure record goes once it is stored (with the
+/// remembered choices, under `localStorage["kelisim.disclosures"]`): it is
+/// announced as `kelisim:disclosure`. This is also where each record is to
+/// be posted as a consent receipt (the disclosure event, with
+/// `thirdPartyDisclosure: true` and `thirdPartyName`: the third party's or
+/// provider's name from the config, or the host for an undeclared site)
+/// once receipt delivery exists in the shell.
+fn record_disclosure(state: &Shared, rec: &Record) {
+    let _ = state;
+    dispatch("kelisim:disclosure", &record_to_js(rec));
+}
+
+#[wasm_bindgen]
+impl Kelisim {
+    /// Every disclosure record kept in this browser, oldest first.
+    #[wasm_bindgen(js_name = getDisclosures)]
+    pub fn get_disclosures(&self) -> js_sys::Array {
+        reload(&mut self.state.borrow_mut()).records().iter().map(record_to_js).collect()
+    }
+
+    /// Shows the OAuth disclosure of provider `id`; resolves `true` when the
+    /// visitor continues (at once when they asked not to be asked again) and
+    /// `false` when they cancel. Rejects for an id the config does not declare.
+    #[wasm_bindgen(js_name = discloseOAuth)]
+    pub fn disclose_oauth(&self, id: &str) -> js_sys::Promise {
+        let state = &self.state;
+        if !state.borrow().session.config().oauth.iter().any(|o| o.id == id) {
+            let e = Error::Argument(cat(&["discloseOAuth: \"", id, "\" is not a declared oauth[] provider"]));
+            return js_sys::Promise::reject(&into_js(e));
+        }
+        if remembered(state, Kind::OAuth, id, "") {
+            return js_sys::Promise::resolve(&JsValue::TRUE);
+        }
+        let back = dom::document().and_then(|d| d.active_element());
+        js_sys::Promise::new(&mut |resolve, _| {
+            open(state, Kind::OAuth, id, "", Then::Resolve(resolve), back.clone());
+        })
+    }
+}
