@@ -7,18 +7,16 @@
 //! the dialog, and on Continue carries out exactly what the action would have
 //! done:
 //!
-//! - a link: the same URL through `window.open` with the target the click
-//!   would have used: the link's own `target` (none is `_self`), or a new
-//!   tab for Ctrl/Cmd/Shift-click and the middle button; `rel` keeps its
-//!   meaning (`noreferrer`, `noopener`, `opener`). For links the default is
-//!   prevented and the event otherwise goes on, so the site's own handlers
-//!   run once, as usual.
-//! - an element marked `data-kelisim-oauth`: the event is stopped before any
-//!   of the site's handlers see it; Continue replays it once with a one-shot
-//!   bypass (`element.click()` on the original target, or
-//!   `form.requestSubmit(submitter)`), so the site's handler runs exactly
-//!   once; Cancel drops it. A middle or modified click on a marked link
-//!   opens it like a link.
+//! - the event is stopped before any of the site's handlers see it
+//!   (`preventDefault`, `stopImmediatePropagation`); Cancel drops it.
+//! - Continue replays it once, past the hold (a one-shot bypass): a click
+//!   is dispatched again on the same element as a `MouseEvent` made from the
+//!   original (same button and modifier keys), so the browser follows the
+//!   link exactly as it would have (its `target`, `rel`, a new tab for
+//!   Ctrl/Cmd/Shift-click) and the site's handlers run once; a middle click
+//!   is replayed as a Ctrl/Cmd-click (browsers open links in a new tab only
+//!   for a click); a held form is submitted with
+//!   `form.requestSubmit(submitter)`.
 //!
 //! Every record goes through [`record_disclosure`].
 
@@ -66,11 +64,10 @@ struct Open {
 
 /// What Continue does.
 enum Then {
-    /// Follow the link as the click would have (`true`: in a new tab).
-    Go(Element, bool),
-    /// Click the element again, once past the hold.
-    Click(Element),
-    /// `form.requestSubmit(submitter)`, once past the hold.
+    /// Dispatch a click made from the held event on its target again
+    /// (`true`: the held event was a middle click).
+    Replay(Element, JsValue, bool),
+    /// `form.requestSubmit(submitter)`.
     Submit(Element, Option<Element>),
     /// Resolve `discloseOAuth`'s promise with the answer.
     Resolve(js_sys::Function),
@@ -155,12 +152,13 @@ fn on_action(state: &Shared, e: &Event, kind: u8) {
     if closest(&el, "[data-kelisim-root],[data-kelisim-layer]").is_some() {
         return;
     }
-    let new_tab = kind == AUX || e.ctrl_key() || e.meta_key() || e.shift_key();
     let link = el.matches("[href]");
     let host = if link { prop_str(&el, "hostname") } else { String::new() };
+    let held: &JsValue = e.as_ref();
+    let replay = Then::Replay(target, held.clone(), kind == AUX);
     let Some(id) = el.get_attribute("data-kelisim-oauth") else {
         if link && !submit {
-            on_link(state, e, el, &host, new_tab);
+            on_link(state, e, el, &host, replay);
         }
         return;
     };
@@ -182,15 +180,13 @@ fn on_action(state: &Shared, e: &Event, kind: u8) {
         // The form's `action` is absolute; an unattached link parses its host.
         let action = dom::el("a", &[("href", &prop_str(&el, "action"))], None);
         (Then::Submit(el.clone(), e.submitter()), prop_str(&action, "hostname"))
-    } else if link && new_tab {
-        (Then::Go(el.clone(), true), host)
     } else {
-        (Then::Click(target), host)
+        (replay, host)
     };
     open(state, Kind::OAuth, &id, &host, then, Some(el));
 }
 
-fn on_link(state: &Shared, e: &Event, link: Element, host: &str, new_tab: bool) {
+fn on_link(state: &Shared, e: &Event, link: Element, host: &str, then: Then) {
     let party = {
         let st = state.borrow();
         let t = LinkTarget {
@@ -209,29 +205,8 @@ fn on_link(state: &Shared, e: &Event, link: Element, host: &str, new_tab: bool) 
         return;
     }
     e.prevent_default();
-    open(state, Kind::Link, &party, host, Then::Go(link.clone(), new_tab), Some(link));
-}
-
-/// Follows `link` as a click would have, with `window.open`: its own
-/// `target` (none is `_self`), or a new tab; without an opener unless
-/// `rel="opener"` (as browsers open new tabs), without a referrer for
-/// `rel="noreferrer"`.
-fn follow(link: &Element, new_tab: bool) {
-    let target = match link.get_attribute("target") {
-        _ if new_tab => String::from("_blank"),
-        Some(t) if !t.is_empty() => t,
-        _ => String::from("_self"),
-    };
-    let features = if link.matches("[rel~=noreferrer i]") {
-        "noopener,noreferrer"
-    } else if link.matches("[rel~=opener i]") {
-        ""
-    } else {
-        "noopener"
-    };
-    if let Some(w) = js::Global::window() {
-        let _ = w.open(&prop_str(link, "href"), &target, features);
-    }
+    e.stop_immediate_propagation();
+    open(state, Kind::Link, &party, host, then, Some(link));
 }
 
 /// Makes (once) the layer the dialogs go in, with its two listeners.
@@ -312,28 +287,34 @@ fn answer(state: &Shared, go: bool) {
         b.focus();
     }
     record_disclosure(state, &rec);
-    let bypass = |on: bool| state.borrow_mut().disclose.bypass = on;
+    if let Then::Resolve(f) = &open.then {
+        let _ = f.call1(&JsValue::NULL, &JsValue::from_bool(go));
+    }
+    if !go {
+        return;
+    }
+    // The replayed event passes the hold once; the bypass is cleared
+    // afterwards in case no event reached the listener.
+    state.borrow_mut().disclose.bypass = true;
     match open.then {
-        Then::Resolve(f) => {
-            let _ = f.call1(&JsValue::NULL, &JsValue::from_bool(go));
-        }
-        _ if !go => {}
-        Then::Go(link, new_tab) => follow(&link, new_tab),
-        // The replayed event passes the hold once (the bypass is cleared
-        // afterwards in case no event reached it).
-        Then::Click(el) => {
-            bypass(true);
-            el.click();
-            bypass(false);
+        Then::Replay(target, held, middle) => {
+            let init = if middle {
+                let o = js_sys::Object::new();
+                for key in ["bubbles", "cancelable", "ctrlKey", "metaKey"] {
+                    dom::set(&o, key, &JsValue::TRUE);
+                }
+                o.into()
+            } else {
+                held
+            };
+            target.replay(&js::MouseEvent::new("click", &init));
         }
         Then::Submit(form, submitter) => {
-            bypass(true);
-            if form.request_submit(submitter.as_ref()).is_err() {
-                let _ = form.request_submit(None);
-            }
-            bypass(false);
+            let _ = form.request_submit(submitter.as_ref());
         }
+        Then::Resolve(_) => {}
     }
+    state.borrow_mut().disclose.bypass = false;
 }
 
 /// The public shape of a record (`kelisim.d.ts`: `Disclosure`).

@@ -5,26 +5,12 @@
 //! goes in with `textContent` or as an attribute value.
 
 use alloc::string::String;
-use wasm_bindgen::JsValue;
-
-use super::dom::{add, el, set};
-use super::js::{self, Element};
+use super::dom::{add, el};
+use super::js::Element;
 use crate::core::config::{Config, Lang, ThirdParty};
 use crate::core::disclosure::Kind;
 use crate::core::disclosure_texts::{disclosure_texts, fill, DisclosureTexts};
 use crate::core::value::push_int;
-
-/// The country's name in `lang` from the browser's `Intl.DisplayNames`, or
-/// the code itself when the browser has no name for it.
-pub fn country_name(code: &str, lang: Lang) -> String {
-    let opts = js_sys::Object::new();
-    set(&opts, "type", &JsValue::from_str("region"));
-    js::DisplayNames::new(lang.code(), &opts)
-        .and_then(|d| d.of(code))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| code.into())
-}
 
 /// `<dl>` of label/value rows.
 fn facts(rows: &[(&str, &str)]) -> Element {
@@ -41,17 +27,17 @@ fn policy_link(t: &DisclosureTexts, name: &str, url: &str) -> Element {
     let p = el("p", &[("class", "kelisim-text")], None);
     let a = el(
         "a",
-        &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer"), ("data-kelisim-action", "party-policy")],
+        &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")],
         Some(&fill(t.party_policy, name)),
     );
     add(&p, &a);
     p
 }
 
-/// What a third party may collect, why, and where data go.
+/// What a third party may collect, why, and where data go (the ISO code:
+/// browsers have no Kazakh country names).
 fn party_facts(parent: &Element, t: &DisclosureTexts, p: &ThirdParty, lang: Lang, with_data: bool) {
-    let country = country_name(&p.country, lang);
-    let rows = [(t.collects, p.collects.get(lang)), (t.purpose, p.purpose.get(lang)), (t.country, &country)];
+    let rows = [(t.collects, p.collects.get(lang)), (t.purpose, p.purpose.get(lang)), (t.country, &p.country)];
     add(parent, &facts(if with_data { &rows } else { &rows[2..] }));
     if p.country != "KZ" {
         add(parent, &el("p", &[("class", "kelisim-hint")], Some(t.abroad)));

@@ -258,28 +258,23 @@ extern "C" {
     #[wasm_bindgen(method, js_name = stopImmediatePropagation)]
     pub fn stop_immediate_propagation(this: &Event);
 
-    /// `element.click()`: a click the element's handlers and default action see.
-    #[wasm_bindgen(method)]
-    pub fn click(this: &Element);
+    /// `new MouseEvent(type, init)`: `init` may be another mouse event (its
+    /// button, modifier keys and coordinates are copied).
+    #[wasm_bindgen(js_name = MouseEvent)]
+    pub type MouseEvent;
+
+    /// `new MouseEvent(type, init)`.
+    #[wasm_bindgen(constructor, js_class = MouseEvent)]
+    pub fn new(kind: &str, init: &JsValue) -> MouseEvent;
+
+    /// `target.dispatchEvent(event)` for a replayed mouse event: its handlers
+    /// and default action (following a link, submitting a form) run as for
+    /// the original.
+    #[wasm_bindgen(method, js_name = dispatchEvent)]
+    pub fn replay(this: &Target, event: &MouseEvent);
 
     /// `form.requestSubmit(submitter)`; throws when `submitter` is not one of
     /// the form's submit buttons.
     #[wasm_bindgen(method, catch, js_name = requestSubmit)]
     pub fn request_submit(this: &Element, submitter: Option<&Element>) -> Result<(), JsValue>;
-
-    /// `window.open(url, target, features)`; throws on a URL it cannot parse.
-    #[wasm_bindgen(method, catch)]
-    pub fn open(this: &Window, url: &str, target: &str, features: &str) -> Result<JsValue, JsValue>;
-
-    /// `Intl.DisplayNames`.
-    #[wasm_bindgen(js_namespace = Intl)]
-    pub type DisplayNames;
-
-    /// `new Intl.DisplayNames(locale, options)`.
-    #[wasm_bindgen(constructor, catch, js_namespace = Intl)]
-    pub fn new(locale: &str, options: &JsValue) -> Result<DisplayNames, JsValue>;
-
-    /// `displayNames.of(code)`.
-    #[wasm_bindgen(method, catch)]
-    pub fn of(this: &DisplayNames, code: &str) -> Result<JsValue, JsValue>;
 }
