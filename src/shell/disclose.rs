@@ -1,8 +1,8 @@
 //! Third-party link and OAuth disclosures in the page.
 //!
-//! Three listeners on `window`, in the capture phase (so they see every
-//! click first, including on links added after `start()`): `click`,
-//! `auxclick` (the middle button) and `submit`. The core decides whether a
+//! Two listeners on `window`, in the capture phase (so they see every
+//! click first, including on links added after `start()`): `click` and
+//! `auxclick` (the middle button). The core decides whether a
 //! link needs a disclosure ([`classify`]); the shell holds the action, shows
 //! the dialog, and on Continue carries out exactly what the action would have
 //! done:
@@ -15,8 +15,9 @@
 //!   link exactly as it would have (its `target`, `rel`, a new tab for
 //!   Ctrl/Cmd/Shift-click) and the site's handlers run once; a middle click
 //!   is replayed as a Ctrl/Cmd-click (browsers open links in a new tab only
-//!   for a click); a held form is submitted with
-//!   `form.requestSubmit(submitter)`.
+//!   for a click). A form marked `data-kelisim-oauth` is held at the click
+//!   on its submit button (pressing Enter in a field clicks it too), so the
+//!   replayed click submits it with that button.
 //!
 //! Every record goes through [`record_disclosure`].
 
@@ -45,7 +46,7 @@ pub struct Disclose {
     store: Disclosures,
     /// The dialog on screen.
     open: Option<Open>,
-    /// One-shot: the next click or submit is a replayed action and goes through.
+    /// One-shot: the next click is a replayed action and goes through.
     bypass: bool,
     /// `div.kelisim[data-kelisim-layer]` at the end of `<body>`, made on first use.
     layer: Option<Element>,
@@ -67,8 +68,6 @@ enum Then {
     /// Dispatch a click made from the held event on its target again
     /// (`true`: the held event was a middle click).
     Replay(Element, JsValue, bool),
-    /// `form.requestSubmit(submitter)`.
-    Submit(Element, Option<Element>),
     /// Resolve `discloseOAuth`'s promise with the answer.
     Resolve(js_sys::Function),
 }
@@ -90,17 +89,18 @@ fn handler(state: &Shared, f: fn(&Shared, &Event)) -> Closure<dyn FnMut(&Event)>
     })
 }
 
-const CLICK: u8 = 0;
-const AUX: u8 = 1;
-const SUBMIT: u8 = 2;
+const CLICK: i32 = 0;
+const AUX: i32 = 1;
 
-/// Starts listening for clicks and submits on the whole page.
+/// Submit buttons: what a held form waits for.
+const SUBMITS: &str = "button:not([type=button],[type=reset]),input[type=submit],input[type=image]";
+
+/// Starts listening for clicks on the whole page.
 pub fn listen(state: &Shared) {
     let Some(w) = js::Global::window() else { return };
     let list = vec![
         dom::listen(&w, "click", CAPTURE, handler(state, |s, e| on_action(s, e, CLICK))),
         dom::listen(&w, "auxclick", CAPTURE, handler(state, |s, e| on_action(s, e, AUX))),
-        dom::listen(&w, "submit", CAPTURE, handler(state, |s, e| on_action(s, e, SUBMIT))),
     ];
     let mut st = state.borrow_mut();
     reload(&mut st);
@@ -137,14 +137,13 @@ fn remembered(state: &Shared, kind: Kind, party: &str, host: &str) -> bool {
     reload(&mut state.borrow_mut()).is_remembered(kind, party, host, dom::now())
 }
 
-/// A `click` (`CLICK`), middle-button `auxclick` (`AUX`) or `submit` anywhere in the page.
-fn on_action(state: &Shared, e: &Event, kind: u8) {
+/// A `click` (`CLICK`) or middle-button `auxclick` (`AUX`) anywhere in the page.
+fn on_action(state: &Shared, e: &Event, kind: i32) {
     if mem::take(&mut state.borrow_mut().disclose.bypass) {
         return; // a replayed action goes through once
     }
-    let submit = kind == SUBMIT;
     // Right button, Alt-click (which saves the link), or already handled.
-    if !submit && (e.button() != kind as i32 || e.alt_key()) || e.default_prevented() {
+    if e.button() != kind || e.alt_key() || e.default_prevented() {
         return;
     }
     let Some(target) = e.target() else { return };
@@ -153,22 +152,29 @@ fn on_action(state: &Shared, e: &Event, kind: u8) {
         return;
     }
     let link = el.matches("[href]");
-    let host = if link { prop_str(&el, "hostname") } else { String::new() };
+    let mut host = if link { prop_str(&el, "hostname") } else { String::new() };
     let held: &JsValue = e.as_ref();
-    let replay = Then::Replay(target, held.clone(), kind == AUX);
+    let then = Then::Replay(target.clone(), held.clone(), kind == AUX);
     let Some(id) = el.get_attribute("data-kelisim-oauth") else {
-        if link && !submit {
-            on_link(state, e, el, &host, replay);
+        if link {
+            on_link(state, e, el, &host, then);
         }
         return;
     };
-    // A held form waits for its submit; a click inside it is not held, nor
-    // a middle click on anything but a link.
-    if el.matches("form") != submit || kind == AUX && !link {
+    // A middle click is held on a link only, a marked form at its submit buttons.
+    if kind == AUX && !link {
         return;
     }
+    if el.matches("form") {
+        let Some(button) = closest(&target, SUBMITS) else { return };
+        // Where it submits to, absolute (`formAction` without a `formaction`
+        // attribute is the page's own URL); an unattached link parses its host.
+        let url = if button.matches("[formaction]") { prop_str(&button, "formAction") } else { prop_str(&el, "action") };
+        let action = dom::el("a", &[("href", &url)], None);
+        host = prop_str(&action, "hostname");
+    }
     if !state.borrow().session.config().oauth.iter().any(|o| o.id == id) {
-        warn(&cat(&["data-kelisim-oauth=\"", &id, "\" names no oauth[] provider in the config; the action went ahead without a disclosure"]));
+        warn(&cat(&["data-kelisim-oauth=\"", &id, "\" is not in the config's oauth[]; the action was not held"]));
         return;
     }
     if remembered(state, Kind::OAuth, &id, "") {
@@ -176,13 +182,6 @@ fn on_action(state: &Shared, e: &Event, kind: u8) {
     }
     e.prevent_default();
     e.stop_immediate_propagation();
-    let (then, host) = if submit {
-        // The form's `action` is absolute; an unattached link parses its host.
-        let action = dom::el("a", &[("href", &prop_str(&el, "action"))], None);
-        (Then::Submit(el.clone(), e.submitter()), prop_str(&action, "hostname"))
-    } else {
-        (replay, host)
-    };
     open(state, Kind::OAuth, &id, &host, then, Some(el));
 }
 
@@ -296,23 +295,17 @@ fn answer(state: &Shared, go: bool) {
     // The replayed event passes the hold once; the bypass is cleared
     // afterwards in case no event reached the listener.
     state.borrow_mut().disclose.bypass = true;
-    match open.then {
-        Then::Replay(target, held, middle) => {
-            let init = if middle {
-                let o = js_sys::Object::new();
-                for key in ["bubbles", "cancelable", "ctrlKey", "metaKey"] {
-                    dom::set(&o, key, &JsValue::TRUE);
-                }
-                o.into()
-            } else {
-                held
-            };
-            target.replay(&js::MouseEvent::new("click", &init));
-        }
-        Then::Submit(form, submitter) => {
-            let _ = form.request_submit(submitter.as_ref());
-        }
-        Then::Resolve(_) => {}
+    if let Then::Replay(target, held, middle) = open.then {
+        let init = if middle {
+            let o = js_sys::Object::new();
+            for key in ["bubbles", "cancelable", "ctrlKey", "metaKey"] {
+                dom::set(&o, key, &JsValue::TRUE);
+            }
+            o.into()
+        } else {
+            held
+        };
+        target.replay(&js::MouseEvent::new("click", &init));
     }
     state.borrow_mut().disclose.bypass = false;
 }

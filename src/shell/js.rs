@@ -216,9 +216,9 @@ extern "C" {
 // Third-party link and OAuth disclosures (`disclose.rs`).
 #[wasm_bindgen]
 extern "C" {
-    /// `Reflect.get(object, key)`: reads the properties no binding above
-    /// declares (a link's parsed URL parts, an event's type, button and
-    /// modifier keys). Cannot throw on the objects the shell passes.
+    /// `Reflect.get(object, key)`: reads the properties no binding declares
+    /// (a link's parsed URL parts, `location`). Cannot throw on the objects
+    /// the shell passes.
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
     pub fn get_property(object: &JsValue, key: &str) -> JsValue;
 
@@ -230,25 +230,9 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     pub fn button(this: &Event) -> i32;
 
-    /// `event.ctrlKey`.
-    #[wasm_bindgen(method, getter, js_name = ctrlKey)]
-    pub fn ctrl_key(this: &Event) -> bool;
-
-    /// `event.metaKey` (Cmd on macOS).
-    #[wasm_bindgen(method, getter, js_name = metaKey)]
-    pub fn meta_key(this: &Event) -> bool;
-
-    /// `event.shiftKey`.
-    #[wasm_bindgen(method, getter, js_name = shiftKey)]
-    pub fn shift_key(this: &Event) -> bool;
-
     /// `event.altKey`.
     #[wasm_bindgen(method, getter, js_name = altKey)]
     pub fn alt_key(this: &Event) -> bool;
-
-    /// `event.submitter` (submit events): the button that submitted the form.
-    #[wasm_bindgen(method, getter)]
-    pub fn submitter(this: &Event) -> Option<Element>;
 
     /// `element.matches(selector)`; the shell passes only valid selectors.
     #[wasm_bindgen(method)]
@@ -272,9 +256,4 @@ extern "C" {
     /// the original.
     #[wasm_bindgen(method, js_name = dispatchEvent)]
     pub fn replay(this: &Target, event: &MouseEvent);
-
-    /// `form.requestSubmit(submitter)`; throws when `submitter` is not one of
-    /// the form's submit buttons.
-    #[wasm_bindgen(method, catch, js_name = requestSubmit)]
-    pub fn request_submit(this: &Element, submitter: Option<&Element>) -> Result<(), JsValue>;
 }
