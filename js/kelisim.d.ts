@@ -155,6 +155,27 @@ export interface Kelisim {
   /** Throws for a language the site does not offer. */
   setLanguage(lang: Lang): void;
   readonly language: Lang;
+  /** Every disclosure record kept in this browser (at most 100), oldest first. */
+  getDisclosures(): Disclosure[];
+  /**
+   * Shows the OAuth disclosure of `oauth[].id`. Resolves true when the visitor continues
+   * (at once if they chose "don't ask again"), false when they cancel; rejects for an
+   * id the config does not declare.
+   */
+  discloseOAuth(id: string): Promise<boolean>;
+}
+
+/** One acknowledgement of a third-party link or OAuth disclosure. */
+export interface Disclosure {
+  kind: "link" | "oauth";
+  /** `thirdParties[].id` (links) or `oauth[].id`; null for a site the config does not declare. */
+  id: string | null;
+  /** Destination host; null when the action has none (a log-in button). */
+  host: string | null;
+  outcome: "shown" | "continued" | "cancelled";
+  /** ISO 8601, UTC. */
+  at: string;
+  language: Lang;
 }
 
 /** Starts kelisim; rejects with an Error naming the bad field, leaving the page untouched. */
@@ -174,5 +195,6 @@ declare global {
     "kelisim:ready": CustomEvent<Kelisim>;
     "kelisim:consent": CustomEvent<Consent>;
     "kelisim:change": CustomEvent<ChangeDetail>;
+    "kelisim:disclosure": CustomEvent<Disclosure>;
   }
 }
