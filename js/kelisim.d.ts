@@ -225,11 +225,32 @@ export interface Kelisim {
   pendingReceipts(): PendingReceipt[];
   /** Tries every pending receipt now; resolves once the outbox is empty or holds only receipts refused for good. */
   flush(): Promise<void>;
+  /** Every disclosure record kept in this browser (at most 100), oldest first. */
+  getDisclosures(): Disclosure[];
+  /**
+   * Shows the OAuth disclosure of `oauth[].id`. Resolves true when the visitor continues
+   * (at once if they chose "don't ask again"), false when they cancel; rejects for an
+   * id the config does not declare.
+   */
+  discloseOAuth(id: string): Promise<boolean>;
 }
 
 export interface StartOptions {
   /** Delivers one receipt; resolving counts as delivered, rejecting (or throwing) retries later. */
   send?: (receipt: Receipt) => unknown | Promise<unknown>;
+}
+
+/** One acknowledgement of a third-party link or OAuth disclosure. */
+export interface Disclosure {
+  kind: "link" | "oauth";
+  /** `thirdParties[].id` (links) or `oauth[].id`; null for a site the config does not declare. */
+  id: string | null;
+  /** Destination host; null when the action has none (a log-in button). */
+  host: string | null;
+  outcome: "shown" | "continued" | "cancelled";
+  /** ISO 8601, UTC. */
+  at: string;
+  language: Lang;
 }
 
 /** Starts kelisim; rejects with an Error naming the bad field, leaving the page untouched. */
@@ -349,5 +370,6 @@ declare global {
     "kelisim:consent": CustomEvent<Consent>;
     "kelisim:change": CustomEvent<ChangeDetail>;
     "kelisim:receipt": CustomEvent<ReceiptDetail>;
+    "kelisim:disclosure": CustomEvent<Disclosure>;
   }
 }

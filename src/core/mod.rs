@@ -6,6 +6,8 @@
 pub mod codec;
 pub mod config;
 pub mod consent;
+pub mod disclosure;
+pub mod disclosure_texts;
 pub mod ids;
 pub mod session;
 pub mod texts;

@@ -379,3 +379,43 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn close(this: &BroadcastChannel);
 }
+
+// Third-party link and OAuth disclosures (`disclose.rs`).
+#[wasm_bindgen]
+extern "C" {
+
+    /// `event.defaultPrevented`.
+    #[wasm_bindgen(method, getter, js_name = defaultPrevented)]
+    pub fn default_prevented(this: &Event) -> bool;
+
+    /// `event.button` (mouse events; 0 is the primary button, 1 the middle one).
+    #[wasm_bindgen(method, getter)]
+    pub fn button(this: &Event) -> i32;
+
+    /// `event.altKey`.
+    #[wasm_bindgen(method, getter, js_name = altKey)]
+    pub fn alt_key(this: &Event) -> bool;
+
+    /// `element.matches(selector)`; the shell passes only valid selectors.
+    #[wasm_bindgen(method)]
+    pub fn matches(this: &Element, selector: &str) -> bool;
+
+    /// `event.stopImmediatePropagation()`.
+    #[wasm_bindgen(method, js_name = stopImmediatePropagation)]
+    pub fn stop_immediate_propagation(this: &Event);
+
+    /// `new MouseEvent(type, init)`: `init` may be another mouse event (its
+    /// button, modifier keys and coordinates are copied).
+    #[wasm_bindgen(js_name = MouseEvent)]
+    pub type MouseEvent;
+
+    /// `new MouseEvent(type, init)`.
+    #[wasm_bindgen(constructor, js_class = MouseEvent)]
+    pub fn new(kind: &str, init: &JsValue) -> MouseEvent;
+
+    /// `target.dispatchEvent(event)` for a replayed mouse event: its handlers
+    /// and default action (following a link, submitting a form) run as for
+    /// the original.
+    #[wasm_bindgen(method, js_name = dispatchEvent)]
+    pub fn replay(this: &Target, event: &MouseEvent);
+}

@@ -6,6 +6,8 @@
 //! there is no reference cycle and nothing is leaked.
 
 mod convert;
+mod disclose;
+mod disclose_view;
 mod dom;
 mod js;
 mod receipts;
@@ -93,6 +95,9 @@ struct State {
 
     /// Gated scripts and embeds, Consent Mode, other tabs.
     gate: gate::Gate,
+
+    /// Third-party link and OAuth disclosures.
+    disclose: disclose::Disclose,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -176,6 +181,8 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
         receipts,
 
         gate: gate::Gate::default(),
+
+        disclose: Default::default(),
     }));
     let mut listeners = Vec::new();
     if let Some(link) = &link {
@@ -201,6 +208,8 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
     listeners.push(listen(&document, "visibilitychange", PASSIVE, handler(&state, On::Visible)));
     state.borrow_mut()._listeners = listeners;
     gate::start(&state);
+
+    disclose::listen(&state);
     apply(&state, effects);
     policy::start(&state);
 
@@ -491,8 +500,10 @@ impl Kelisim {
         self.decide(Choice::Withdraw, "api: withdraw()")
     }
 
-    /// Deletes the consent cookie and shows the banner, as on a first visit.
+    /// Deletes the consent cookie and shows the banner, as on a first visit
+    /// (remembered disclosure choices and records are forgotten too).
     pub fn reset(&self) {
+        disclose::forget(&self.state);
         let fx = self.state.borrow_mut().session.reset();
         apply(&self.state, fx);
     }

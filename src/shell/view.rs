@@ -178,6 +178,7 @@ pub fn preferences(s: &Session, draft: &[(String, bool)]) -> Element {
         }
         add(&scroll, &sec);
     }
+    super::disclose_view::parties(&scroll, config, lang);
     if let Some(c) = s.consent() {
         let locale = match lang {
             Lang::Kk => "kk-KZ",

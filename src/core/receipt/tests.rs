@@ -341,10 +341,17 @@ fn disclosure_receipts_carry_the_disclosure() {
         serde_json::json!({"kind": "oauth", "party": "facebook", "host": "www.facebook.com", "outcome": "continued"})
     );
     assert_eq!(v["kelisim"]["chain"], serde_json::json!({"seq": 4, "prev": "a".repeat(64)}));
+    let last = v["services"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["service"], "Facebook");
+    assert_eq!(last["purposes"][0]["thirdPartyDisclosure"], true);
+    assert_eq!(last["purposes"][0]["thirdPartyName"], "Facebook");
     let link = Event::Disclosure { kind: DisclosureKind::Link, party: "vk", host: "vk.com", outcome: Outcome::Shown };
     let v = json(&build(&cfg, &c, &f, &link));
     assert_eq!(v["kelisim"]["disclosure"]["kind"], "link");
     assert_eq!(v["kelisim"]["disclosure"]["outcome"], "shown");
+    let last = v["services"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["purposes"][0]["thirdPartyName"], "VK (ВКонтакте)");
+    assert_eq!(schema_errors(&v), Vec::<String>::new());
     let cancel = Event::Disclosure { kind: DisclosureKind::Link, party: "vk", host: "vk.com", outcome: Outcome::Cancelled };
     assert_eq!(json(&build(&cfg, &c, &f, &cancel))["kelisim"]["disclosure"]["outcome"], "cancelled");
 }
