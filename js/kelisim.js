@@ -23,7 +23,7 @@ export async function start(config, options) {
   const send = options?.send;
   if (send !== undefined && typeof send !== "function") throw new Error("kelisim: start: options.send: expected a function");
   if (send && config?.receipts) throw new Error("kelisim: start: give the config's receipts section or options.send, not both");
-  let receipts = (send || config?.receipts) && delivery(config.receipts, send, receiptRetry);
+  let receipts = (send || config?.receipts) && delivery(config?.receipts, send, receiptRetry);
   if (receipts && !crypto.subtle) {
     console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
     receipts = undefined;

@@ -44,12 +44,19 @@ export function delivery(options, send, retry) {
   };
   const read = () => {
     if (stored) {
+      let s;
       try {
-        const s = JSON.parse(localStorage.getItem(KEY));
-        memory = s && Array.isArray(s.queue) && Array.isArray(s.outbox) ? s : { queue: [], outbox: [] };
+        s = localStorage.getItem(KEY);
       } catch {
         fail();
+        return memory;
       }
+      try {
+        s = JSON.parse(s);
+      } catch {
+        s = null; // not ours: start afresh
+      }
+      memory = s && Array.isArray(s.queue) && Array.isArray(s.outbox) ? s : { queue: [], outbox: [] };
     }
     return memory;
   };
@@ -114,10 +121,11 @@ export function delivery(options, send, retry) {
     });
   }
 
-  // One attempt; resolves to [HTTP status (0: none), Retry-After in ms].
+  // One attempt: [HTTP status (0: none), Retry-After in ms], or a promise of it;
+  // anything thrown or rejected counts as no answer.
   function attempt(receipt) {
-    if (send) return Promise.resolve().then(() => send(JSON.parse(receipt))).then(() => [200], () => [0]);
-    if (beacon) return Promise.resolve().then(() => [navigator.sendBeacon(endpoint, receipt) ? 200 : 0]);
+    if (send) return Promise.resolve(send(JSON.parse(receipt))).then(() => [200]);
+    if (beacon) return [navigator.sendBeacon(endpoint, receipt) ? 200 : 0];
     return fetch(endpoint, {
       method: "POST",
       headers: { "Content-Type": "application/json", ...headers },
@@ -127,7 +135,7 @@ export function delivery(options, send, retry) {
     }).then((r) => {
       const after = r.headers.get("Retry-After");
       return [r.status, /^\d{1,9}$/.test(after) ? after * 1000 : 0];
-    }, () => [0]);
+    });
   }
 
   // Sends the oldest pending receipt when it is due; resolves flush() when
@@ -147,10 +155,13 @@ export function delivery(options, send, retry) {
       return;
     }
     busy = e.id;
-    attempt(e.receipt).then(([status, after]) => answer(e.id, status, after));
+    Promise.resolve(e.receipt)
+      .then(attempt)
+      .catch(() => [0])
+      .then(([status, after]) => answer(e.id, status, after));
   }
 
-  function answer(id, status, after) {
+  function answer(id, status, after = 0) {
     busy = undefined;
     const s = read();
     const e = s.outbox.find((e) => e.id === id);

@@ -136,7 +136,7 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use alloc::vec;

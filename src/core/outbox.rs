@@ -56,7 +56,7 @@ pub fn retry(status: u16, attempts: u32, random: u32) -> f64 {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -410,5 +410,5 @@ pub fn hex(digest: &[u8]) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

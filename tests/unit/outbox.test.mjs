@@ -191,3 +191,49 @@ test("at the bound the oldest failed receipt, else the oldest pending one, is dr
   assert.equal(ids.length, 100);
   assert.equal(ids[0], "r1");
 });
+
+test("a rejected or throwing send, and a false from sendBeacon, wait for the backoff before the next try", async () => {
+  const w = fakeBrowser();
+  const fire = (ms) => {
+    w.now += ms;
+    for (const t of w.timers.splice(0)) if (t.fn && t.at <= w.now) t.fn(); else if (t.fn) w.timers.push(t);
+  };
+  let calls = 0;
+  const send = (receipt) => {
+    calls++;
+    if (calls === 1) return Promise.reject(new Error("busy"));
+    if (calls === 2) throw new Error("thrown");
+    assert.equal(receipt.id, "r0");
+  };
+  const d = delivery(undefined, send, retry);
+  d.start();
+  d.intake('r0\ns\n{"id":"r0","kelisim":{"chain":\n}}');
+  await settle();
+  assert.equal(calls, 1);
+  fire(100);
+  await settle();
+  assert.equal(calls, 1, "not retried at once (first delay is 0.5 to 1 s)");
+  fire(1_000);
+  await settle();
+  assert.equal(calls, 2);
+  fire(2_000);
+  await settle();
+  assert.equal(calls, 3);
+  assert.deepEqual(w.events.map((e) => e.status), ["retrying", "retrying", "sent"]);
+  assert.ok(w.events.every((e) => !("httpStatus" in e)), "no HTTP status for a custom send");
+
+  const v = fakeBrowser();
+  let beacons = 0;
+  Object.defineProperty(globalThis, "navigator", { value: { sendBeacon: () => ++beacons > 1 }, configurable: true });
+  const b = delivery({ endpoint: "/v1/receipts", transport: "beacon" }, undefined, retry);
+  b.start();
+  b.intake('r1\ns\n{"id":"r1","kelisim":{"chain":\n}}');
+  await settle();
+  assert.equal(beacons, 1);
+  v.now += 1_000;
+  for (const t of v.timers.splice(0)) if (t.fn && t.at <= v.now) t.fn();
+  await settle();
+  assert.equal(beacons, 2);
+  assert.deepEqual(v.events.map((e) => e.status), ["retrying", "sent"]);
+  assert.deepEqual(JSON.parse(v.storage.get("kelisim.receipts")).outbox, []);
+});
