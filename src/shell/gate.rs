@@ -9,7 +9,6 @@
 //! the config does not have). The `MutationObserver` that finds elements added
 //! later, and every listener, are owned by [`Gate`] and removed when it drops.
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::{Array, Object};
@@ -66,7 +65,7 @@ pub struct Gate {
     /// Held embeds with a placeholder: `(iframe, placeholder)`.
     frames: Vec<(Element, Element)>,
     /// Scripts to insert, in document order.
-    queue: VecDeque<Element>,
+    queue: Vec<Element>,
     /// An external script whose `load` or `error` the queue waits for.
     waiting: Option<Element>,
     /// The language the placeholders are drawn in.
@@ -88,8 +87,10 @@ impl Drop for Gate {
     }
 }
 
+/// What a gate listener is for (dispatched by the shell's one closure type,
+/// [`super::handler`]).
 #[derive(Clone, Copy)]
-enum On {
+pub enum On {
     /// A `load` or `error` event (captured on the document).
     Loaded,
     /// A click on the document (placeholder buttons).
@@ -98,38 +99,38 @@ enum On {
     Message,
     /// A `storage` event (the fallback channel).
     Storage,
-    /// The `MutationObserver` saw nodes added or removed.
+    /// The `MutationObserver` saw nodes added or removed (its records are
+    /// never read, so their type does not matter).
     Mutated,
 }
 
-/// One closure type for every gate callback (the observer's records are
-/// never read, so its argument type does not matter).
-fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
-    let weak = alloc::rc::Rc::downgrade(state);
-    Closure::new(move |e: &Event| {
-        let Some(state) = weak.upgrade() else { return };
-        match on {
-            On::Loaded => {
-                let done = {
-                    let st = st(&state);
-                    let target: Option<JsValue> = e.target().map(Into::into);
-                    st.gate.waiting.as_ref().is_some_and(|w| target.as_ref() == Some(w.as_ref()))
-                };
-                if done {
-                    st_mut(&state).gate.waiting = None;
-                    pump(&state);
-                }
+/// Runs a gate listener.
+pub fn on(state: &Shared, on: On, e: &Event) {
+    match on {
+        On::Loaded => {
+            let done = {
+                let st = st(state);
+                let target: Option<JsValue> = e.target().map(Into::into);
+                st.gate.waiting.as_ref().is_some_and(|w| target.as_ref() == Some(w.as_ref()))
+            };
+            if done {
+                st_mut(state).gate.waiting = None;
+                pump(state);
             }
-            On::Click => on_click(&state, e),
-            On::Message => sync(&state, e.data().as_string()),
-            On::Storage => {
-                if e.key().as_deref() == Some(SYNC_KEY) {
-                    sync(&state, e.new_value());
-                }
-            }
-            On::Mutated => pass(&state),
         }
-    })
+        On::Click => on_click(state, e),
+        On::Message => sync(state, e.data().as_string()),
+        On::Storage => {
+            if e.key().as_deref() == Some(SYNC_KEY) {
+                sync(state, e.new_value());
+            }
+        }
+        On::Mutated => pass(state),
+    }
+}
+
+fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
+    super::handler(state, super::On::Gate(on))
 }
 
 /// Sets the gate up: Consent Mode's default command first (before any gated
@@ -222,13 +223,12 @@ pub fn pass(state: &Shared) {
         match verdict {
             Verdict::Unknown => {
                 set_attr(&e, STATE, "invalid");
-                let svc = service.as_deref().unwrap_or("");
-                warn(&cat(&["blocked: no such category or service: data-kelisim-category=\"", &category, "\" data-kelisim-service=\"", svc, "\""]));
+                warn(&cat(&["unknown data-kelisim-category \"", &category, "\" or its service; the element stays blocked"]));
             }
             Verdict::Run if frame => release_frame(state, &e),
             Verdict::Run => {
                 set_attr(&e, STATE, "released");
-                st_mut(state).gate.queue.push_back(e);
+                st_mut(state).gate.queue.push(e);
             }
             Verdict::Hold if seen.is_none() => {
                 set_attr(&e, STATE, "held");
@@ -247,17 +247,14 @@ pub fn pass(state: &Shared) {
 /// waited for (`load` or `error`) before the next one, so inline scripts run
 /// after the libraries above them, as in a normal page.
 fn pump(state: &Shared) {
-    loop {
-        let next = {
-            let mut st = st_mut(state);
-            if st.gate.waiting.is_some() {
-                return;
-            }
-            match st.gate.queue.pop_front() {
-                Some(next) => next,
-                None => return,
-            }
-        };
+    let mut items = {
+        let mut st = st_mut(state);
+        if st.gate.waiting.is_some() {
+            return;
+        }
+        core::mem::take(&mut st.gate.queue).into_iter()
+    };
+    while let Some(next) = items.next() {
         let (script, wait) = live_copy(&next);
         if wait {
             st_mut(state).gate.waiting = Some(script.clone());
@@ -265,6 +262,11 @@ fn pump(state: &Shared) {
         // No borrow is held: an inline script runs right here and may call the API.
         next.after(&script);
         if wait {
+            // The rest waits, ahead of anything queued meanwhile.
+            let mut st = st_mut(state);
+            let mut rest: Vec<Element> = items.collect();
+            rest.append(&mut st.gate.queue);
+            st.gate.queue = rest;
             return;
         }
     }
@@ -457,7 +459,7 @@ fn consent_mode(state: &Shared, default: bool) {
     layer.unchecked_ref::<Array>().push(&args);
 }
 
-/// The notice that a GPC signal is honoured (banner and panel).
+/// The banner's notice that a GPC signal is honoured.
 pub fn gpc_notice(s: &Session) -> Option<Element> {
     s.gpc().then(|| {
         el("p", &[("class", "kelisim-gpc"), ("data-kelisim", "gpc")], Some(gate_texts(s.language()).gpc_notice))

@@ -203,6 +203,8 @@ enum On {
     Key,
     Cancel,
     Visible,
+    /// Gated scripts and embeds, other tabs.
+    Gate(gate::On),
 }
 
 /// One closure type for every listener; it holds a `Weak` reference, so the
@@ -223,6 +225,11 @@ fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
             with(&weak, |st| st.session.close_preferences());
         }
         On::Visible => with(&weak, |st| st.session.tick(dom::now())),
+        On::Gate(g) => {
+            if let Some(state) = weak.upgrade() {
+                gate::on(&state, g, e);
+            }
+        }
     })
 }
 
