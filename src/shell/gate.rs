@@ -178,11 +178,6 @@ pub fn on_consent(state: &Shared) {
     pass(state);
 }
 
-/// The consent cookie was deleted (`reset()`): every signal back to denied.
-pub fn on_reset(state: &Shared) {
-    consent_mode(state, false);
-}
-
 /// Tells the site's other tabs about the cookie value just written (empty
 /// after a deletion).
 pub fn broadcast(state: &Shared, value: &str) {
@@ -328,7 +323,7 @@ fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
     }
     let ph = el("div", &[("class", "kelisim-ph"), ("data-kelisim", "placeholder")], None);
     fill(&st(state), frame, &ph);
-    frame.before(&ph);
+    frame.after(&ph);
     st_mut(state).gate.frames.push((frame.clone(), ph));
 }
 
@@ -351,7 +346,7 @@ fn fill(st: &State, frame: &Element, ph: &Element) {
     let t = gate_texts(lang);
     ph.set_text_content(None);
     set_attr(&ph, "lang", lang.code());
-    add(ph, &el("p", &[("class", "kelisim-ph-title")], Some(frame_title(s.config(), lang, frame))));
+    add(ph, &el("strong", &[], Some(frame_title(s.config(), lang, frame))));
     add(ph, &el("p", &[], Some(t.placeholder)));
     let row = el("div", &[], None);
     for (action, text) in [("allow-once", t.allow_once), ("allow-always", t.allow_always)] {

@@ -341,7 +341,6 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
             Effect::DeleteCookie => {
                 dom::delete_cookie(&state.borrow().session.config().cookie);
                 gate::broadcast(state, "");
-                gate::on_reset(state);
             }
             Effect::SaveLanguage(lang) => {
                 if let Some(s) = dom::storage() {
