@@ -64,7 +64,7 @@ fn st(state: &Shared) -> core::cell::Ref<'_, State> {
 pub struct Gate {
     /// Held embeds with a placeholder: `(iframe, placeholder)`.
     frames: Vec<(Element, Element)>,
-    /// Scripts to insert, in document order.
+    /// Scripts to insert, last first (`pop` takes the next in document order).
     queue: Vec<Element>,
     /// An external script whose `load` or `error` the queue waits for.
     waiting: Option<Element>,
@@ -218,12 +218,12 @@ pub fn pass(state: &Shared) {
         match verdict {
             Verdict::Unknown => {
                 set_attr(&e, STATE, "invalid");
-                warn(&cat(&["unknown data-kelisim-category \"", &category, "\" or its service; the element stays blocked"]));
+                warn(&cat(&["blocked, unknown id: data-kelisim-category=\"", &category, "\""]));
             }
             Verdict::Run if frame => release_frame(state, &e),
             Verdict::Run => {
                 set_attr(&e, STATE, "released");
-                st_mut(state).gate.queue.push(e);
+                st_mut(state).gate.queue.insert(0, e);
             }
             Verdict::Hold if seen.is_none() => {
                 set_attr(&e, STATE, "held");
@@ -242,14 +242,17 @@ pub fn pass(state: &Shared) {
 /// waited for (`load` or `error`) before the next one, so inline scripts run
 /// after the libraries above them, as in a normal page.
 fn pump(state: &Shared) {
-    let mut items = {
-        let mut st = st_mut(state);
-        if st.gate.waiting.is_some() {
-            return;
-        }
-        core::mem::take(&mut st.gate.queue).into_iter()
-    };
-    while let Some(next) = items.next() {
+    loop {
+        let next = {
+            let mut st = st_mut(state);
+            if st.gate.waiting.is_some() {
+                return;
+            }
+            match st.gate.queue.pop() {
+                Some(next) => next,
+                None => return,
+            }
+        };
         let (script, wait) = live_copy(&next);
         if wait {
             st_mut(state).gate.waiting = Some(script.clone());
@@ -257,11 +260,6 @@ fn pump(state: &Shared) {
         // No borrow is held: an inline script runs right here and may call the API.
         next.after(&script);
         if wait {
-            // The rest waits, ahead of anything queued meanwhile.
-            let mut st = st_mut(state);
-            let mut rest: Vec<Element> = items.collect();
-            rest.append(&mut st.gate.queue);
-            st.gate.queue = rest;
             return;
         }
     }
