@@ -455,6 +455,6 @@ fn consent_mode(state: &Shared, default: bool) {
 /// The banner's notice that a GPC signal is honoured.
 pub fn gpc_notice(s: &Session) -> Option<Element> {
     s.gpc().then(|| {
-        el("p", &[("class", "kelisim-gpc"), ("data-kelisim", "gpc")], Some(gate_texts(s.language()).gpc_notice))
+        el("p", &[("class", "kelisim-text"), ("data-kelisim", "gpc")], Some(gate_texts(s.language()).gpc_notice))
     })
 }
