@@ -34,16 +34,15 @@ pub struct Tag<'a> {
 }
 
 impl<'a> Tag<'a> {
-    /// Reads the two attributes (surrounding whitespace ignored; an empty
-    /// service attribute counts as none).
+    /// Reads the two attributes as written (an empty service attribute
+    /// counts as none).
     pub fn parse(category: &'a str, service: Option<&'a str>) -> Tag<'a> {
-        let c = category.trim();
         // `get` rather than slicing: no panic path in the module.
-        let (negated, category) = match c.as_bytes().first() {
-            Some(b'!') => (true, c.get(1..).unwrap_or("").trim()),
-            _ => (false, c),
+        let (negated, category) = match category.as_bytes().first() {
+            Some(b'!') => (true, category.get(1..).unwrap_or("")),
+            _ => (false, category),
         };
-        let service = service.map(str::trim).filter(|s| !s.is_empty());
+        let service = service.filter(|s| !s.is_empty());
         Tag { category, negated, service }
     }
 }
@@ -246,14 +245,10 @@ pub fn expiry_lines(patterns: &[String], visible: &str, keep: &str, host: &str, 
             continue;
         }
         for path in paths.iter().filter(|p| !p.bytes().any(|b| b == b';')) {
-            let mut line = super::value::cat(&[name, "=; Max-Age=0; Path=", path]);
+            let line = super::value::cat(&[name, "=; Max-Age=0; Path=", path]);
             emit(&line);
-            let len = line.len();
             for d in &domains {
-                line.truncate(len);
-                line.push_str("; Domain=");
-                line.push_str(d);
-                emit(&line);
+                emit(&super::value::cat(&[&line, "; Domain=", d]));
             }
         }
     }
@@ -376,13 +371,14 @@ mod tests {
         assert_eq!(v(None, t("nope", None)), Verdict::Unknown);
         assert_eq!(v(None, t("analytics", Some("facebook-pixel"))), Verdict::Unknown, "service of another category");
         let c = consent(&cfg, custom(&[("analytics", true)], &[("google-analytics", false)]));
-        assert_eq!(v(Some(&c), t(" analytics ", Some(""))), Verdict::Run);
+        assert_eq!(v(Some(&c), t("analytics", Some(""))), Verdict::Run);
+        assert_eq!(v(Some(&c), t(" analytics", None)), Verdict::Unknown, "ids are exact");
         assert_eq!(v(Some(&c), t("analytics", Some("yandex-metrica"))), Verdict::Run);
         assert_eq!(v(Some(&c), t("analytics", Some("google-analytics"))), Verdict::Hold);
         assert_eq!(v(Some(&c), t("!analytics", Some("google-analytics"))), Verdict::Run);
         assert_eq!(v(Some(&c), t("!analytics", None)), Verdict::Hold);
         assert_eq!(v(Some(&c), t("marketing", None)), Verdict::Hold);
-        assert_eq!(v(Some(&c), t("! marketing", None)), Verdict::Run);
+        assert_eq!(v(Some(&c), t("!marketing", None)), Verdict::Run);
         assert_eq!(v(Some(&c), t("!necessary", None)), Verdict::Hold, "required is never refused");
     }
 

@@ -179,22 +179,18 @@ impl Session {
     }
 
     /// Takes in a consent another tab of the site wrote (`value` is the
-    /// cookie value it wrote, `None` after a reset there). Closes the banner
-    /// and panel and announces the consent; `kelisim:change` lists the ids
-    /// whose [`Session::accepted`] changed (without an earlier consent, the
-    /// ids now accepted). Nothing happens when it is the consent already in
-    /// force, or unreadable or no longer valid.
+    /// cookie value it wrote). Closes the banner and panel and announces the
+    /// consent; `kelisim:change` lists the ids whose [`Session::accepted`]
+    /// changed (without an earlier consent, the ids now accepted). Nothing
+    /// happens when it is the consent already in force, or unreadable or no
+    /// longer valid. The tab that decided has already cleared what was
+    /// withdrawn (cookies and storage are shared), so nothing is cleared here.
     pub fn sync(&mut self, value: Option<&str>, now: i64) -> Vec<Effect> {
         let next = value
             .and_then(|v| codec::decode(v).ok())
             .filter(|c| consent::check(c, &self.config, now).is_ok());
         let before = self.consent();
         let Some(next) = next else {
-            if value.is_none() && before.is_some() {
-                self.stored = None;
-                self.valid = false;
-                return self.show(View::Banner);
-            }
             return Vec::new();
         };
         if before.is_some_and(|b| b.id == next.id) {
@@ -204,7 +200,6 @@ impl Session {
             Some(b) => next.changed_from(b),
             None => next.categories.iter().chain(next.services.iter()).filter(|(_, on)| *on).map(|(id, _)| id.clone()).collect(),
         };
-        let clear = before.and_then(|b| clear_effect(&self.config, b, &next));
         self.stored = Some(next);
         self.valid = true;
         let mut effects = self.show(View::Closed);
@@ -212,7 +207,6 @@ impl Session {
         if !changed.is_empty() {
             effects.push(Effect::EmitChange(changed));
         }
-        effects.extend(clear);
         effects
     }
 
@@ -479,12 +473,12 @@ mod tests {
         // A withdrawal elsewhere: what changed, and what to clear.
         let (fx, _) = a.decide(&Choice::Withdraw, NOW + 3, "00000000-0000-4000-8000-00000000000c".into(), SUBJ.into()).unwrap();
         let fx = b.sync(Some(&cookie_of(&fx).0), NOW + 4);
-        assert!(fx.contains(&Effect::EmitChange(vec!["analytics".into(), "yandex-metrica".into(), "google-analytics".into()])));
-        assert!(matches!(fx.last(), Some(Effect::Clear { reload: false, .. })));
-        // A reset elsewhere brings the banner back; an expired value is ignored.
-        assert_eq!(b.sync(None, NOW + 5), [Effect::Render(View::Banner)]);
-        assert!(b.consent().is_none());
+        assert_eq!(fx.last(), Some(&Effect::EmitChange(vec!["analytics".into(), "yandex-metrica".into(), "google-analytics".into()])));
+        assert!(!b.accepted("analytics"));
+        // Nothing (a reset there), or an expired value, changes nothing.
+        assert!(b.sync(None, NOW + 5).is_empty());
         assert!(b.sync(Some(&value), time::expires_at(NOW)).is_empty());
+        assert_eq!(b.consent(), a.consent());
     }
 
     #[test]

@@ -9,7 +9,6 @@
 //! the config does not have). The `MutationObserver` that finds elements added
 //! later, and every listener, are owned by [`Gate`] and removed when it drops.
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::{Array, Object};
@@ -65,8 +64,8 @@ fn st(state: &Shared) -> core::cell::Ref<'_, State> {
 pub struct Gate {
     /// Held embeds with a placeholder: `(iframe, placeholder)`.
     frames: Vec<(Element, Element)>,
-    /// Scripts to insert, in document order.
-    queue: VecDeque<Element>,
+    /// Scripts to insert, last first (`pop` takes the next in document order).
+    queue: Vec<Element>,
     /// An external script whose `load` or `error` the queue waits for.
     waiting: Option<Element>,
     /// The language the placeholders are drawn in.
@@ -88,8 +87,10 @@ impl Drop for Gate {
     }
 }
 
+/// What a gate listener is for (dispatched by the shell's one closure type,
+/// [`super::handler`]).
 #[derive(Clone, Copy)]
-enum On {
+pub enum On {
     /// A `load` or `error` event (captured on the document).
     Loaded,
     /// A click on the document (placeholder buttons).
@@ -98,38 +99,38 @@ enum On {
     Message,
     /// A `storage` event (the fallback channel).
     Storage,
-    /// The `MutationObserver` saw nodes added or removed.
+    /// The `MutationObserver` saw nodes added or removed (its records are
+    /// never read, so their type does not matter).
     Mutated,
 }
 
-/// One closure type for every gate callback (the observer's records are
-/// never read, so its argument type does not matter).
-fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
-    let weak = alloc::rc::Rc::downgrade(state);
-    Closure::new(move |e: &Event| {
-        let Some(state) = weak.upgrade() else { return };
-        match on {
-            On::Loaded => {
-                let done = {
-                    let st = st(&state);
-                    let target: Option<JsValue> = e.target().map(Into::into);
-                    st.gate.waiting.as_ref().is_some_and(|w| target.as_ref() == Some(w.as_ref()))
-                };
-                if done {
-                    st_mut(&state).gate.waiting = None;
-                    pump(&state);
-                }
+/// Runs a gate listener.
+pub fn on(state: &Shared, on: On, e: &Event) {
+    match on {
+        On::Loaded => {
+            let done = {
+                let st = st(state);
+                let target: Option<JsValue> = e.target().map(Into::into);
+                st.gate.waiting.as_ref().is_some_and(|w| target.as_ref() == Some(w.as_ref()))
+            };
+            if done {
+                st_mut(state).gate.waiting = None;
+                pump(state);
             }
-            On::Click => on_click(&state, e),
-            On::Message => sync(&state, e.data().as_string()),
-            On::Storage => {
-                if e.key().as_deref() == Some(SYNC_KEY) {
-                    sync(&state, e.new_value());
-                }
-            }
-            On::Mutated => pass(&state),
         }
-    })
+        On::Click => on_click(state, e),
+        On::Message => sync(state, e.data().as_string()),
+        On::Storage => {
+            if e.key().as_deref() == Some(SYNC_KEY) {
+                sync(state, e.new_value());
+            }
+        }
+        On::Mutated => pass(state),
+    }
+}
+
+fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
+    super::handler(state, super::On::Gate(on))
 }
 
 /// Sets the gate up: Consent Mode's default command first (before any gated
@@ -177,11 +178,6 @@ pub fn on_consent(state: &Shared) {
     pass(state);
 }
 
-/// The consent cookie was deleted (`reset()`): every signal back to denied.
-pub fn on_reset(state: &Shared) {
-    consent_mode(state, false);
-}
-
 /// Tells the site's other tabs about the cookie value just written (empty
 /// after a deletion).
 pub fn broadcast(state: &Shared, value: &str) {
@@ -222,13 +218,12 @@ pub fn pass(state: &Shared) {
         match verdict {
             Verdict::Unknown => {
                 set_attr(&e, STATE, "invalid");
-                let svc = service.as_deref().unwrap_or("");
-                warn(&cat(&["blocked: no such category or service: data-kelisim-category=\"", &category, "\" data-kelisim-service=\"", svc, "\""]));
+                warn(&cat(&["blocked, unknown id: data-kelisim-category=\"", &category, "\""]));
             }
             Verdict::Run if frame => release_frame(state, &e),
             Verdict::Run => {
                 set_attr(&e, STATE, "released");
-                st_mut(state).gate.queue.push_back(e);
+                st_mut(state).gate.queue.insert(0, e);
             }
             Verdict::Hold if seen.is_none() => {
                 set_attr(&e, STATE, "held");
@@ -253,7 +248,7 @@ fn pump(state: &Shared) {
             if st.gate.waiting.is_some() {
                 return;
             }
-            match st.gate.queue.pop_front() {
+            match st.gate.queue.pop() {
                 Some(next) => next,
                 None => return,
             }
@@ -326,7 +321,7 @@ fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
     }
     let ph = el("div", &[("class", "kelisim-ph"), ("data-kelisim", "placeholder")], None);
     fill(&st(state), frame, &ph);
-    frame.before(&ph);
+    frame.after(&ph);
     st_mut(state).gate.frames.push((frame.clone(), ph));
 }
 
@@ -349,7 +344,7 @@ fn fill(st: &State, frame: &Element, ph: &Element) {
     let t = gate_texts(lang);
     ph.set_text_content(None);
     set_attr(&ph, "lang", lang.code());
-    add(ph, &el("p", &[("class", "kelisim-ph-title")], Some(frame_title(s.config(), lang, frame))));
+    add(ph, &el("strong", &[], Some(frame_title(s.config(), lang, frame))));
     add(ph, &el("p", &[], Some(t.placeholder)));
     let row = el("div", &[], None);
     for (action, text) in [("allow-once", t.allow_once), ("allow-always", t.allow_always)] {
@@ -457,9 +452,9 @@ fn consent_mode(state: &Shared, default: bool) {
     layer.unchecked_ref::<Array>().push(&args);
 }
 
-/// The notice that a GPC signal is honoured (banner and panel).
+/// The banner's notice that a GPC signal is honoured.
 pub fn gpc_notice(s: &Session) -> Option<Element> {
     s.gpc().then(|| {
-        el("p", &[("class", "kelisim-gpc"), ("data-kelisim", "gpc")], Some(gate_texts(s.language()).gpc_notice))
+        el("p", &[("class", "kelisim-text"), ("data-kelisim", "gpc")], Some(gate_texts(s.language()).gpc_notice))
     })
 }

@@ -298,10 +298,6 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn after(this: &Element, node: &Element);
 
-    /// `element.before(node)`.
-    #[wasm_bindgen(method)]
-    pub fn before(this: &Element, node: &Element);
-
     /// `element.remove()`.
     #[wasm_bindgen(method)]
     pub fn remove(this: &Element);

@@ -227,6 +227,8 @@ enum On {
     Key,
     Cancel,
     Visible,
+    /// Gated scripts and embeds, other tabs.
+    Gate(gate::On),
 }
 
 /// One closure type for every listener; it holds a `Weak` reference, so the
@@ -247,6 +249,11 @@ fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
             with(&weak, |st| st.session.close_preferences());
         }
         On::Visible => with(&weak, |st| st.session.tick(dom::now())),
+        On::Gate(g) => {
+            if let Some(state) = weak.upgrade() {
+                gate::on(&state, g, e);
+            }
+        }
     })
 }
 
@@ -362,7 +369,6 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
             Effect::DeleteCookie => {
                 dom::delete_cookie(&state.borrow().session.config().cookie);
                 gate::broadcast(state, "");
-                gate::on_reset(state);
             }
             Effect::SaveLanguage(lang) => {
                 if let Some(s) = dom::storage() {

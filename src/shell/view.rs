@@ -141,9 +141,6 @@ pub fn preferences(s: &Session, draft: &[(String, bool)]) -> Element {
     add_text(&intro, " ");
     add(&intro, &el("a", &[("href", config.policy.url.get(lang)), ("data-kelisim-action", "policy")], Some(t.policy)));
     add(&scroll, &intro);
-    if let Some(n) = super::gate::gpc_notice(s) {
-        add(&scroll, &n);
-    }
 
     for c in &config.categories {
         let sec = el("section", &[("class", "kelisim-cat"), ("data-kelisim-section", &c.id)], None);
