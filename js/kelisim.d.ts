@@ -157,7 +157,7 @@ export interface Config {
   /** Reload the page after a withdrawal (scripts that ran cannot be unloaded). Default false. */
   reloadOnWithdrawal?: boolean;
   /** Extra cookie paths to delete withdrawn cookies under (each starts with "/"). */
-  clear?: { paths?: string[] };
+  cookiePaths?: string[];
   consentMode?: ConsentModeConfig;
 }
 

@@ -236,7 +236,7 @@ pub struct Config {
     pub receipts: Option<ReceiptsConfig>,
     /// Reload the page after a withdrawal (scripts that ran cannot be unloaded).
     pub reload_on_withdrawal: bool,
-    /// Extra `Path` values to delete withdrawn cookies under (`clear.paths`).
+    /// Extra `Path` values to delete withdrawn cookies under (`cookiePaths`).
     pub clear_paths: Vec<String>,
     /// Google Consent Mode v2, when enabled.
     pub consent_mode: Option<ConsentMode>,
@@ -936,7 +936,7 @@ pub fn decode(v: &Value) -> R<Config> {
             "publicSources",
             "receipts",
             "reloadOnWithdrawal",
-            "clear",
+            "cookiePaths",
             "consentMode",
         ],
     )?;
@@ -964,7 +964,7 @@ pub fn decode(v: &Value) -> R<Config> {
     let public_sources = flag(&root, "publicSources")?;
     let receipts = receipts(&root)?;
     let reload_on_withdrawal = flag(&root, "reloadOnWithdrawal")?;
-    let clear_paths = clear_paths(&root)?;
+    let clear_paths = strings(&root, "cookiePaths", true)?;
     let consent_mode = consent_mode(&root, &categories)?;
     Ok(Config {
         controller,
@@ -1054,16 +1054,6 @@ fn strings(o: &Obj, key: &str, path_like: bool) -> R<Vec<String>> {
 /// `storage`: `localStorage` keys or `*` patterns.
 fn storage_keys(o: &Obj) -> R<Vec<String>> {
     strings(o, "storage", false)
-}
-
-/// `clear.paths`: cookie paths beyond the page's own.
-fn clear_paths(root: &Obj) -> R<Vec<String>> {
-    let Some(v) = root.opt("clear") else {
-        return Ok(Vec::new());
-    };
-    let at = root.at("clear");
-    let o = Obj::new(v, &at, &["paths"])?;
-    strings(&o, "paths", true)
 }
 
 /// `consentMode`: `{enabled, waitForUpdate, regions, mapping}`; `None` when
@@ -1401,7 +1391,7 @@ pub(crate) mod tests {
         assert!(c.categories.iter().all(|c| !c.sharing && c.storage.is_empty()));
         let mut v = sample();
         set(&mut v, &["reloadOnWithdrawal"], Some(Value::Bool(true)));
-        set(&mut v, &["clear"], Some(Value::obj([("paths", Value::Arr(vec![Value::str("/shop")]))])));
+        set(&mut v, &["cookiePaths"], Some(Value::Arr(vec![Value::str("/shop")])));
         set(&mut v, &["categories", "2", "sharing"], Some(Value::Bool(true)));
         set(&mut v, &["categories", "1", "services", "0", "storage"], Some(Value::Arr(vec![Value::str("ym_*")])));
         set(&mut v, &["consentMode"], Some(Value::obj([
@@ -1424,9 +1414,9 @@ pub(crate) mod tests {
             (vec!["reloadOnWithdrawal"], Value::str("yes"), "reloadOnWithdrawal: expected true or false, got a string"),
             (vec!["categories", "2", "sharing"], Value::Num(1.0), "categories[2].sharing: expected true or false, got a number"),
             (vec!["categories", "1", "storage"], Value::Arr(vec![Value::str("")]), "categories[1].storage[0]: must not be empty"),
-            (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("shop")]))]), "clear.paths[0]: must start with /"),
-            (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("/a;b")]))]), "clear.paths[0]: must not contain"),
-            (vec!["clear"], Value::obj([("path", Value::Null)]), "clear.path: unknown field"),
+            (vec!["cookiePaths"], Value::Arr(vec![Value::str("shop")]), "cookiePaths[0]: must start with /"),
+            (vec!["cookiePaths"], Value::Arr(vec![Value::str("/a;b")]), "cookiePaths[0]: must not contain"),
+            (vec!["cookiePaths"], Value::str("/shop"), "cookiePaths: expected an array, got a string"),
             (vec!["consentMode"], Value::obj([("waitForUpdate", Value::Num(-1.0))]), "consentMode.waitForUpdate: expected 0 to 60000 (ms), got a number"),
             (vec!["consentMode"], Value::obj([("regions", Value::Arr(vec![Value::Num(1.0)]))]), "consentMode.regions[0]: expected a string"),
             (vec!["consentMode"], Value::obj([("mapping", Value::obj([("ad_storage", Value::str("nope"))]))]), "consentMode.mapping.ad_storage: unknown id \"nope\""),

@@ -164,10 +164,7 @@ pub fn glob(pattern: &str, name: &str) -> bool {
 /// Public suffixes under which a site cannot set a cookie: the ones that
 /// matter for sites in Kazakhstan and their neighbours. A suffix missing from
 /// this list is harmless: the browser refuses such a `Domain` by itself.
-pub const PUBLIC_SUFFIXES: &[&str] = &[
-    "com.kz", "org.kz", "net.kz", "edu.kz", "gov.kz", "mil.kz", "co.kz",
-    "com.ru", "org.ru", "net.ru", "co.uk", "com.ua", "com.kg", "com.uz", "co.uz",
-];
+pub const PUBLIC_SUFFIXES: &[&str] = &["com.kz", "org.kz", "net.kz", "edu.kz", "gov.kz", "mil.kz", "co.kz", "com.ru", "org.ru", "co.uk"];
 
 /// The `Domain` values a cookie visible on `host` may have been set with:
 /// the host itself, then each parent domain, from the longest down. Never a
@@ -195,7 +192,7 @@ pub fn cookie_domains(host: &str) -> Vec<&str> {
 /// The `Path` values to delete a cookie under: `/`, every directory prefix
 /// of the page's path with and without its trailing `/` (a cookie visible on
 /// a page has one of these), the page path itself, and the configured
-/// `clear.paths`.
+/// `cookiePaths`.
 pub fn cookie_paths<'a>(page_path: &'a str, extra: &'a [String]) -> Vec<&'a str> {
     let mut out: Vec<&str> = Vec::new();
     let mut add = |p: &'a str| {

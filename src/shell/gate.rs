@@ -304,14 +304,12 @@ fn release_frame(state: &Shared, frame: &Element) {
         set_attr(frame, "src", &src);
     }
     frame.remove_attribute("hidden");
-    let same = |f: &Element| AsRef::<JsValue>::as_ref(f) == AsRef::<JsValue>::as_ref(frame);
-    st_mut(state).gate.frames.retain(|(f, ph)| {
-        let keep = !same(f);
-        if !keep {
+    // The pair stays listed (a detached placeholder is harmless to redraw).
+    for (f, ph) in &st(state).gate.frames {
+        if AsRef::<JsValue>::as_ref(f) == AsRef::<JsValue>::as_ref(frame) {
             ph.remove();
         }
-        keep
-    });
+    }
 }
 
 fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
@@ -346,11 +344,9 @@ fn fill(st: &State, frame: &Element, ph: &Element) {
     set_attr(&ph, "lang", lang.code());
     add(ph, &el("strong", &[], Some(frame_title(s.config(), lang, frame))));
     add(ph, &el("p", &[], Some(t.placeholder)));
-    let row = el("div", &[], None);
     for (action, text) in [("allow-once", t.allow_once), ("allow-always", t.allow_always)] {
-        add(&row, &el("button", &[("type", "button"), ("data-kelisim-action", action)], Some(text)));
+        add(ph, &el("button", &[("type", "button"), ("data-kelisim-action", action)], Some(text)));
     }
-    add(ph, &row);
 }
 
 /// Redraws the placeholders after a language switch.
@@ -380,9 +376,11 @@ fn on_click(state: &Shared, e: &Event) {
     // "Allow always" accepts the service, or the category when none is named.
     let (category, service) = tag_attrs(&frame);
     let tag = Tag::parse(&category, service.as_deref());
-    let choice = match tag.service {
-        Some(s) => Choice::Custom { categories: Vec::new(), services: alloc::vec![(s.into(), true)] },
-        None => Choice::Custom { categories: alloc::vec![(tag.category.into(), true)], services: Vec::new() },
+    let one = alloc::vec![(String::from(tag.service.unwrap_or(tag.category)), true)];
+    let choice = if tag.service.is_some() {
+        Choice::Custom { categories: Vec::new(), services: one }
+    } else {
+        Choice::Custom { categories: one, services: Vec::new() }
     };
     if let Err(err) = super::decide(state, &choice, "placeholder: allow always") {
         js::error(&super::into_js(err));

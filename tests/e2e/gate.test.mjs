@@ -253,7 +253,7 @@ test("withdrawal deletes the listed cookies (host, parent domain, other paths) a
   try {
     const port = new URL(env.server.url).port;
     const base = `http://app.kelisim.test:${port}`;
-    const config = gateConfig({ clear: { paths: ["/shop"] } });
+    const config = gateConfig({ cookiePaths: ["/shop"] });
     const { page, context, log } = await visitGate({ base, browser: mapped, config });
     await page.evaluate(() => kelisim.acceptAll());
     await page.evaluate(() => {
