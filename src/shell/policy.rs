@@ -301,8 +301,13 @@ fn go_to(view: &Element, section: &Element) {
 /// After a language change (`setLanguage`, a language button): every open
 /// view switches, staying at the clause the reader is at.
 pub fn follow(state: &Shared, lang: Lang) {
-    if state.borrow().policy.lang.is_none() {
-        return;
+    {
+        // Nothing shown yet: a language switch must not download the policy.
+        let st = state.borrow();
+        let pv = &st.policy;
+        if pv.lang.is_none() || (pv.places.is_empty() && pv.dialog.is_none()) {
+            return;
+        }
     }
     switch(state, lang);
     let _ = show_all(state);

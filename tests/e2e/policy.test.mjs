@@ -107,6 +107,11 @@ test("the policy is not downloaded until the banner's link is clicked; a plain c
   assert.deepEqual(policyRequests, [], "no request for the policy before the click");
   assert.equal(await page.getAttribute(link, "href"), demoConfig().policy.url.kk, "the href stays as a fallback");
   assert.equal(await page.$(dialog), null);
+  // Switching the banner's language does not download it either.
+  await page.click('[data-kelisim="banner"] [data-kelisim-lang="ru"]');
+  await page.click('[data-kelisim="banner"] [data-kelisim-lang="kk"]');
+  await page.waitForLoadState("networkidle");
+  assert.deepEqual(policyRequests, [], "no request for the policy after a language switch");
 
   await openFromBanner(page);
   assert.equal(policyRequests.length, 1);
