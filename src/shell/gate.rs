@@ -59,6 +59,8 @@ fn st(state: &Shared) -> core::cell::Ref<'_, State> {
     state.try_borrow().unwrap_or_else(|_| core::arch::wasm32::unreachable())
 }
 
+type Observer = (MutationObserver, Closure<dyn FnMut(&Event)>);
+
 /// The gate's part of the shell state.
 #[derive(Default)]
 pub struct Gate {
@@ -72,7 +74,8 @@ pub struct Gate {
     lang: Option<Lang>,
     /// The channel to the site's other tabs, where the browser has one.
     channel: Option<BroadcastChannel>,
-    observer: Option<(MutationObserver, Closure<dyn FnMut(&Event)>)>,
+    /// The observer that finds gated elements added later, and its callback.
+    observer: Option<Observer>,
     _listeners: Vec<Listener>,
 }
 
@@ -202,38 +205,38 @@ fn sync(state: &Shared, value: Option<String>) {
 pub fn pass(state: &Shared) {
     let Some(root) = dom::document().and_then(|d| d.document_element()) else { return };
     for (selector, frame) in [(SCRIPTS, false), (FRAMES, true)] {
-    let Ok(list) = root.query_selector_all(selector) else { return };
-    for i in 0..list.length() {
-        let e: Element = list.get_unchecked(i).unchecked_into();
-        let seen = attr(&e, STATE);
-        if matches!(seen.as_deref(), Some("released" | "invalid")) {
-            continue;
-        }
-        let (category, service) = tag_attrs(&e);
-        let tag = Tag::parse(&category, service.as_deref());
-        let verdict = {
-            let st = st(state);
-            gate::verdict(st.session.config(), st.session.consent(), &tag)
-        };
-        match verdict {
-            Verdict::Unknown => {
-                set_attr(&e, STATE, "invalid");
-                warn(&cat(&["blocked, unknown id: data-kelisim-category=\"", &category, "\""]));
+        let Ok(list) = root.query_selector_all(selector) else { continue };
+        for i in 0..list.length() {
+            let e: Element = list.get_unchecked(i).unchecked_into();
+            let seen = attr(&e, STATE);
+            if matches!(seen.as_deref(), Some("released" | "invalid")) {
+                continue;
             }
-            Verdict::Run if frame => release_frame(state, &e),
-            Verdict::Run => {
-                set_attr(&e, STATE, "released");
-                st_mut(state).gate.queue.insert(0, e);
-            }
-            Verdict::Hold if seen.is_none() => {
-                set_attr(&e, STATE, "held");
-                if frame {
-                    hold_frame(state, &e, tag.negated);
+            let (category, service) = tag_attrs(&e);
+            let tag = Tag::parse(&category, service.as_deref());
+            let verdict = {
+                let st = st(state);
+                gate::verdict(st.session.config(), st.session.consent(), &tag)
+            };
+            match verdict {
+                Verdict::Unknown => {
+                    set_attr(&e, STATE, "invalid");
+                    warn(&cat(&["blocked, unknown id: data-kelisim-category=\"", &category, "\""]));
                 }
+                Verdict::Run if frame => release_frame(state, &e),
+                Verdict::Run => {
+                    set_attr(&e, STATE, "released");
+                    st_mut(state).gate.queue.insert(0, e);
+                }
+                Verdict::Hold if seen.is_none() => {
+                    set_attr(&e, STATE, "held");
+                    if frame {
+                        hold_frame(state, &e, tag.negated);
+                    }
+                }
+                Verdict::Hold => {}
             }
-            Verdict::Hold => {}
         }
-    }
     }
     pump(state);
 }
@@ -325,15 +328,13 @@ fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
 
 /// The name of what an embed shows: its service's title, else its category's.
 fn frame_title<'c>(config: &'c Config, lang: Lang, frame: &Element) -> &'c str {
-    let (category, service) = tag_attrs(&frame);
+    let (category, service) = tag_attrs(frame);
     let tag = Tag::parse(&category, service.as_deref());
-    for c in config.categories.iter().filter(|c| c.id == tag.category) {
-        return match c.services.iter().find(|s| Some(s.id.as_str()) == tag.service) {
-            Some(s) => s.title.get(lang),
-            None => c.title.get(lang),
-        };
+    let Some(c) = config.categories.iter().find(|c| c.id == tag.category) else { return "" };
+    match c.services.iter().find(|s| Some(s.id.as_str()) == tag.service) {
+        Some(s) => s.title.get(lang),
+        None => c.title.get(lang),
     }
-    ""
 }
 
 /// Draws a placeholder's content in the session's language.
@@ -341,7 +342,7 @@ fn fill(st: &State, frame: &Element, ph: &Element) {
     let (s, lang): (&Session, Lang) = (&st.session, st.session.language());
     let t = gate_texts(lang);
     ph.set_text_content(None);
-    set_attr(&ph, "lang", lang.code());
+    set_attr(ph, "lang", lang.code());
     add(ph, &el("strong", &[], Some(frame_title(s.config(), lang, frame))));
     add(ph, &el("p", &[], Some(t.placeholder)));
     for (action, text) in [("allow-once", t.allow_once), ("allow-always", t.allow_always)] {

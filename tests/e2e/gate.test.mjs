@@ -376,3 +376,28 @@ for (const [name, init] of [
     await context.close();
   });
 }
+
+test("the demo site gates its own scripts and map, in Kazakh and Russian", async () => {
+  const demo = await startServer();
+  try {
+    for (const [path, ranKk] of [["/", "Аналитика скрипті жүктелді"], ["/ru/", "Скрипт аналитики загружен"]]) {
+      const { page, context, log } = await openPage(env.browser, demo.url + path);
+      await ready(page);
+      assert.deepEqual(await page.$$eval("#demo-log li", (l) => l.length), 0, "nothing ran before a decision");
+      assert.ok(await page.$('[data-kelisim="placeholder"]'), "the map waits behind a placeholder");
+      await page.click('[data-kelisim="banner"] [data-kelisim-action="reject-all"]');
+      await page.waitForFunction(() => document.querySelectorAll("#demo-log li").length === 1);
+      await page.click('[data-kelisim-action="open"]');
+      await page.click('[data-kelisim="preferences"] [data-kelisim-action="accept-all"]');
+      await page.waitForFunction(() => document.querySelectorAll("#demo-log li").length === 3);
+      const lines = await page.$$eval("#demo-log li", (l) => l.map((x) => x.textContent));
+      assert.ok(lines.some((l) => l.startsWith(ranKk)), lines.join(" | "));
+      assert.equal(await page.$('[data-kelisim="placeholder"]'), null, "the map loads once preferences are accepted");
+      assert.equal(await page.getAttribute(".contacts__map", "src"), "/demo/map.html");
+      assert.deepEqual(log.errors, []);
+      await context.close();
+    }
+  } finally {
+    await demo.stop();
+  }
+});
