@@ -27,6 +27,11 @@ export interface PolicyConfig {
   revision: number;
   /** The policy page per language (http:, https: or a relative URL). */
   url: Localized;
+  /**
+   * The policy document (JSON, format "kelisim-policy" version 1) the policy view renders:
+   * one URL for a bilingual file, or one per language. Fetched when a view first opens.
+   */
+  document?: string | Localized;
 }
 
 export interface ServiceConfig {
@@ -38,6 +43,10 @@ export interface ServiceConfig {
   cookies?: string[];
   /** The declared third party (`thirdParties[].id`) that receives data through this service. */
   thirdParty?: string;
+  /** localStorage keys or `*` patterns it writes; deleted when it is withdrawn. */
+  storage?: string[];
+  /** Sells or shares personal data: refused under a Global Privacy Control signal. */
+  sharing?: boolean;
 }
 
 export interface CategoryConfig {
@@ -51,6 +60,13 @@ export interface CategoryConfig {
   services?: ServiceConfig[];
   /** The personal data this category collects, one item per kind (Law No. 94-V Art. 8(4)). */
   data?: Localized[];
+  /** localStorage keys or `*` patterns it writes; deleted when it is withdrawn. */
+  storage?: string[];
+  /**
+   * Sells or shares personal data: refused under a Global Privacy Control signal.
+   * When nothing is marked, the category "marketing" is.
+   */
+  sharing?: boolean;
 }
 
 /** An organisation outside the site that receives data or that links lead to. */
@@ -83,6 +99,31 @@ export interface OAuthConfig {
   thirdParty?: string;
 }
 
+/** A Google Consent Mode v2 signal kelisim sets. */
+export type ConsentModeSignal =
+  | "ad_storage"
+  | "ad_user_data"
+  | "ad_personalization"
+  | "analytics_storage"
+  | "functionality_storage"
+  | "personalization_storage";
+
+/** Google Consent Mode v2 (`gtag('consent', ...)`). */
+export interface ConsentModeConfig {
+  /** Default true when the object is given. */
+  enabled?: boolean;
+  /** `wait_for_update` of the default command, in ms (0 to 60000; 0 leaves it out). */
+  waitForUpdate?: number;
+  /** ISO 3166 codes (`"KZ"`, `"US-CA"`) the default applies to; default everywhere. */
+  regions?: string[];
+  /**
+   * The category or service id each signal follows. Default: ad_* follow
+   * "marketing", analytics_storage "analytics", functionality_storage and
+   * personalization_storage "preferences".
+   */
+  mapping?: Partial<Record<ConsentModeSignal, string>>;
+}
+
 export interface CookieOptions {
   /** Default "kelisim". */
   name?: string;
@@ -113,6 +154,11 @@ export interface Config {
   publicSources?: boolean;
   /** Where consent receipts are posted (needs `controller.email` and `controller.phone`). */
   receipts?: ReceiptsConfig;
+  /** Reload the page after a withdrawal (scripts that ran cannot be unloaded). Default false. */
+  reloadOnWithdrawal?: boolean;
+  /** Extra cookie paths to delete withdrawn cookies under (each starts with "/"). */
+  clear?: { paths?: string[] };
+  consentMode?: ConsentModeConfig;
 }
 
 /** The config's `receipts` section. */
@@ -142,6 +188,8 @@ export interface Consent {
   categories: Record<string, boolean>;
   services: Record<string, boolean>;
   method: Method;
+  /** A Global Privacy Control signal was on and honoured (every selling or sharing id refused). */
+  gpc: boolean;
 }
 
 export interface ConsentStates {
@@ -167,15 +215,42 @@ export interface Kelisim {
   /** Throws for a language the site does not offer. */
   setLanguage(lang: Lang): void;
   readonly language: Lang;
+  /**
+   * Opens the privacy policy (`policy.document`) in a dialog, in `lang` or the current language.
+   * Resolves once it is rendered; rejects with an Error naming the problem.
+   */
+  showPolicy(lang?: Lang): Promise<void>;
+
   /** Receipts not delivered yet (none when receipts are off). */
   pendingReceipts(): PendingReceipt[];
   /** Tries every pending receipt now; resolves once the outbox is empty or holds only receipts refused for good. */
   flush(): Promise<void>;
+  /** Every disclosure record kept in this browser (at most 100), oldest first. */
+  getDisclosures(): Disclosure[];
+  /**
+   * Shows the OAuth disclosure of `oauth[].id`. Resolves true when the visitor continues
+   * (at once if they chose "don't ask again"), false when they cancel; rejects for an
+   * id the config does not declare.
+   */
+  discloseOAuth(id: string): Promise<boolean>;
 }
 
 export interface StartOptions {
   /** Delivers one receipt; resolving counts as delivered, rejecting (or throwing) retries later. */
   send?: (receipt: Receipt) => unknown | Promise<unknown>;
+}
+
+/** One acknowledgement of a third-party link or OAuth disclosure. */
+export interface Disclosure {
+  kind: "link" | "oauth";
+  /** `thirdParties[].id` (links) or `oauth[].id`; null for a site the config does not declare. */
+  id: string | null;
+  /** Destination host; null when the action has none (a log-in button). */
+  host: string | null;
+  outcome: "shown" | "continued" | "cancelled";
+  /** ISO 8601, UTC. */
+  at: string;
+  language: Lang;
 }
 
 /** Starts kelisim; rejects with an Error naming the bad field, leaving the page untouched. */
@@ -295,5 +370,6 @@ declare global {
     "kelisim:consent": CustomEvent<Consent>;
     "kelisim:change": CustomEvent<ChangeDetail>;
     "kelisim:receipt": CustomEvent<ReceiptDetail>;
+    "kelisim:disclosure": CustomEvent<Disclosure>;
   }
 }

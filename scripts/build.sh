@@ -25,4 +25,5 @@ minify() { node_modules/.bin/terser "$1" --module --compress passes=2 --mangle -
 minify dist/kelisim_core.js
 minify dist/kelisim.js
 cargo build --release -p kelisim-collector --quiet
+cargo build --release -p kelisim-policy --quiet && bash scripts/policy.sh
 echo "build: dist/ and target/release/kelisim-collector ready"

@@ -12,39 +12,19 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use kelisim_collector::{canon, Config, Server};
-use serde_json::Value;
+use kelisim_collector::{Config, Server};
 
-const FIXTURE: &str = include_str!("../tests/fixtures/receipt.json");
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 const TOTAL: usize = 4000;
-
-fn uuid(n: u64) -> String {
-    format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        (n >> 32) as u32 ^ 0x5a5a_0000,
-        (n >> 16) & 0xffff,
-        (n >> 4) & 0xfff,
-        n & 0xf,
-        n.wrapping_mul(0x9e37_79b9_7f4a_7c15) & 0xffff_ffff_ffff
-    )
-}
 
 /// The bodies one client posts: a chain of `n` receipts for its own subject.
 fn bodies(client: u64, n: usize) -> Vec<String> {
-    let base: Value = serde_json::from_str(FIXTURE).expect("fixture");
-    let subject = uuid(1_000_000 + client);
-    let mut prev: Option<String> = None;
-    (1..=n as u64)
-        .map(|seq| {
-            let mut r = base.clone();
-            r["consentReceiptID"] = Value::from(uuid(client * 1_000_000 + seq));
-            r["piiPrincipalId"] = Value::from(subject.as_str());
-            r["kelisim"]["law94v"]["subject"] = Value::from(subject.as_str());
-            r["kelisim"]["chain"]["seq"] = Value::from(seq);
-            r["kelisim"]["chain"]["prev"] = prev.clone().map_or(Value::Null, Value::from);
-            prev = Some(canon::hash(&r));
-            r.to_string()
-        })
+    let subject = common::uuid(1_000_000 + client);
+    common::chain(&subject, client * 1_000_000, n as u64)
+        .iter()
+        .map(|r| r.to_string())
         .collect()
 }
 

@@ -1,28 +1,25 @@
 //! The server survives requests whose declared body it never reads
 //! (the vendored tiny_http fix, `collector/vendor/tiny_http/PATCHED.md`).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
-use kelisim_collector::{Config, Server};
+use common::{Collector, TempDir};
+
+fn start(tag: &str) -> (TempDir, Collector) {
+    let dir = TempDir::new(tag);
+    let c = Collector::start(&dir.path().join("receipts.sqlite3"), &[], &[]);
+    (dir, c)
+}
 
 #[test]
 fn a_huge_declared_content_length_does_not_abort_the_server() {
-    let dir = std::env::temp_dir().join(format!("kelisim-limits-{}", std::process::id()));
-    let server = Server::bind(Config {
-        addr: "127.0.0.1:0".into(),
-        www: dir.join("www"),
-        dist: dir.join("dist"),
-        db: dir.join("receipts.sqlite3"),
-        quiet: true,
-        ..Config::default()
-    })
-    .expect("bind");
-    let addr = server.local_addr();
-    let handle = server.shutdown_handle();
-    let running = thread::spawn(move || server.run());
+    let (_dir, server) = start("limits");
+    let addr = server.addr;
 
     for target in ["/index.html", "/v1/receipts"] {
         let mut s = TcpStream::connect(addr).unwrap();
@@ -50,10 +47,6 @@ fn a_huge_declared_content_length_does_not_abort_the_server() {
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
-
-    handle.shutdown();
-    running.join().unwrap().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -61,19 +54,8 @@ fn a_burst_of_keep_alive_connections_is_served_at_once() {
     // Twelve connections open together; each sends one request and stays
     // open. Every one must be answered while all of them are still open (the
     // read timeout only turns a stall into a failure instead of a hang).
-    let dir = std::env::temp_dir().join(format!("kelisim-burst-{}", std::process::id()));
-    let server = Server::bind(Config {
-        addr: "127.0.0.1:0".into(),
-        www: dir.join("www"),
-        dist: dir.join("dist"),
-        db: dir.join("receipts.sqlite3"),
-        quiet: true,
-        ..Config::default()
-    })
-    .expect("bind");
-    let addr = server.local_addr();
-    let handle = server.shutdown_handle();
-    let running = thread::spawn(move || server.run());
+    let (_dir, server) = start("burst");
+    let addr = server.addr;
 
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(12));
     let clients: Vec<_> = (0..12)
@@ -99,8 +81,4 @@ fn a_burst_of_keep_alive_connections_is_served_at_once() {
         "connections left waiting behind open keep-alive connections"
     );
     drop(results);
-
-    handle.shutdown();
-    running.join().unwrap().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,11 +1,13 @@
 //! The consent cookie's value: a versioned, compact, checksummed text format.
 //!
-//! Version 1 is ten fields joined by `.`:
+//! Version 2 is eleven fields joined by `.`:
 //!
 //! ```text
-//! 1.<id>.<subject>.<givenAt>.<revision>.<language>.<method>.<categories>.<services>.<check>
-//! 1.6f1c…-…4e.0b9e…-…a1.1735689600000.1.kk.custom.necessary:1~analytics:0.yandex-metrica:0.9c1d2e3f
+//! 2.<id>.<subject>.<givenAt>.<revision>.<language>.<method>.<categories>.<services>.<gpc>.<check>
+//! 2.6f1c…-…4e.0b9e…-…a1.1735689600000.1.kk.custom.necessary:1~analytics:0.yandex-metrica:0.1.9c1d2e3f
 //! ```
+//!
+//! Version 1 (still read, as `gpc` = false) is the same without `<gpc>`.
 //!
 //! - `id`, `subject`: lowercase UUID v4, 36 characters.
 //! - `givenAt`: milliseconds since the Unix epoch, decimal. `expiresAt` is not
@@ -14,6 +16,7 @@
 //! - `language`: `kk` or `ru`. `method`: `accept-all`, `reject-all`, `custom`, `withdraw`.
 //! - `categories`, `services`: `id:1` (accepted) or `id:0` (refused), joined by `~`;
 //!   empty when there are none.
+//! - `gpc`: `1` when a Global Privacy Control signal was honoured, else `0`.
 //! - `check`: FNV-1a 32-bit of everything before the last `.`, 8 lowercase hex digits.
 //!   It detects corruption and hand edits; it is not a signature.
 //!
@@ -31,7 +34,7 @@ use super::value::{all_bytes, char_is, push_int};
 use core::fmt;
 
 /// The format version this build writes.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 /// The longest value the decoder reads; a cookie is at most 4,096 bytes.
 pub const MAX_LEN: usize = 4096;
 
@@ -104,6 +107,7 @@ pub fn encode(c: &Consent) -> String {
     push_list(&mut out, &c.categories);
     out.push('.');
     push_list(&mut out, &c.services);
+    out.push_str(if c.gpc { ".1" } else { ".0" });
     let check = fnv1a(out.as_bytes());
     out.push('.');
     for shift in (0..8).rev() {
@@ -163,17 +167,20 @@ pub fn decode(value: &str) -> Result<Consent, DecodeError> {
     }
     let (body, check) = value.rsplit_once(char_is('.')).ok_or(DecodeError::Malformed)?;
     let mut parts = body.split(char_is('.'));
-    if parts.next() != Some(VERSION) {
-        return Err(DecodeError::UnknownVersion);
-    }
-    let mut f = [""; 8];
-    for slot in &mut f {
+    // Version 1 has no `gpc` field.
+    let n = match parts.next() {
+        Some("1") => 8,
+        Some(v) if v == VERSION => 9,
+        _ => return Err(DecodeError::UnknownVersion),
+    };
+    let mut f = ["0"; 9];
+    for slot in f.iter_mut().take(n) {
         *slot = parts.next().ok_or(DecodeError::Malformed)?;
     }
     if parts.next().is_some() {
         return Err(DecodeError::Malformed);
     }
-    let [id, subject, given_at, revision, language, method, categories, services] = f;
+    let [id, subject, given_at, revision, language, method, categories, services, gpc] = f;
     let lower_hex = check.len() == 8 && all_bytes(check, |b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     let want = check.bytes().fold(0u32, |h, b| (h << 4) | (b as char).to_digit(16).unwrap_or(0));
     if !lower_hex || want != fnv1a(body.as_bytes()) {
@@ -199,6 +206,11 @@ pub fn decode(value: &str) -> Result<Consent, DecodeError> {
         method: Method::parse(method).ok_or(bad("method"))?,
         categories: list(categories, "categories")?,
         services: list(services, "services")?,
+        gpc: match gpc {
+            "0" => false,
+            "1" => true,
+            _ => return Err(bad("gpc")),
+        },
     })
 }
 
@@ -217,6 +229,7 @@ mod tests {
             categories: vec![("necessary".into(), true), ("analytics".into(), false)],
             services: vec![("yandex-metrica".into(), false)],
             method: Method::Custom,
+            gpc: false,
         }
     }
 
@@ -226,8 +239,8 @@ mod tests {
         let (body, check) = v.rsplit_once('.').unwrap();
         assert_eq!(
             body,
-            "1.6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b.0b9e8d7c-6b5a-4948-b736-251403f2e1a1.\
-             1735689600000.3.ru.custom.necessary:1~analytics:0.yandex-metrica:0"
+            "2.6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b.0b9e8d7c-6b5a-4948-b736-251403f2e1a1.\
+             1735689600000.3.ru.custom.necessary:1~analytics:0.yandex-metrica:0.0"
         );
         assert_eq!(check.len(), 8);
         assert_eq!(decode(&v), Ok(sample()));
@@ -246,6 +259,25 @@ mod tests {
         assert_eq!(fnv1a(b"a"), 0xe40c_292c); // published FNV-1a test vector
     }
 
+    /// A version 2 value, frozen: `gpc` is the field before the checksum.
+    #[test]
+    fn reads_a_frozen_version_2_value() {
+        let frozen = "2.6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b.0b9e8d7c-6b5a-4948-b736-251403f2e1a1.\
+                      1735689600000.3.ru.custom.necessary:1~analytics:0.yandex-metrica:0.1.";
+        let body = &frozen[..frozen.len() - 1];
+        let v = format!("{frozen}{:08x}", fnv1a(body.as_bytes()));
+        assert_eq!(decode(&v), Ok(Consent { gpc: true, ..sample() }));
+        for bad in ["2", "x", ""] {
+            let body = format!("{}{bad}", &body[..body.len() - 1]);
+            let v = format!("{body}.{:08x}", fnv1a(body.as_bytes()));
+            assert_eq!(decode(&v), Err(DecodeError::BadField("gpc")), "{bad:?}");
+        }
+        // A version 1 body with a gpc field is malformed.
+        let v1_with = body.replacen('2', "1", 1);
+        let v = format!("{v1_with}.{:08x}", fnv1a(v1_with.as_bytes()));
+        assert_eq!(decode(&v), Err(DecodeError::Malformed));
+    }
+
     #[test]
     fn rejects_tampering_truncation_and_unknown_versions() {
         let v = encode(&sample());
@@ -254,7 +286,7 @@ mod tests {
         for cut in 0..v.len() {
             assert!(decode(&v[..cut]).is_err(), "prefix of length {cut} decoded");
         }
-        assert_eq!(decode(&v.replacen('1', "2", 1)), Err(DecodeError::UnknownVersion));
+        assert_eq!(decode(&v.replacen('2', "3", 1)), Err(DecodeError::UnknownVersion));
         assert_eq!(decode(""), Err(DecodeError::Malformed));
         assert_eq!(decode("garbage"), Err(DecodeError::Malformed));
         assert_eq!(decode("7.x"), Err(DecodeError::UnknownVersion));
@@ -296,13 +328,13 @@ mod tests {
             id in arb_uuid(), subject in arb_uuid(),
             given_at in 0i64..=7_258_118_400_000, revision in 0u32..=i32::MAX as u32,
             ru in any::<bool>(), m in 0usize..4,
-            categories in arb_list(), services in arb_list(),
+            categories in arb_list(), services in arb_list(), gpc in any::<bool>(),
         ) -> Consent {
             Consent {
                 id, subject, given_at, revision,
                 language: if ru { Lang::Ru } else { Lang::Kk },
                 method: [Method::AcceptAll, Method::RejectAll, Method::Custom, Method::Withdraw][m],
-                categories, services,
+                categories, services, gpc,
             }
         }
     }

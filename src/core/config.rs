@@ -102,6 +102,9 @@ pub struct Policy {
     pub revision: u32,
     /// Where the policy page is, per language.
     pub url: L10n,
+    /// The policy document (JSON, format `kelisim-policy` v1) the policy view
+    /// renders, per language; the same URL in both for a bilingual file.
+    pub document: Option<L10n>,
 }
 
 /// A service (a vendor or tool) inside a category.
@@ -117,6 +120,10 @@ pub struct Service {
     pub cookies: Vec<String>,
     /// The declared third party (`thirdParties[].id`) that receives data through it.
     pub third_party: Option<String>,
+    /// `localStorage` keys or `*` patterns it writes (deleted on withdrawal).
+    pub storage: Vec<String>,
+    /// Sells or shares personal data: refused by a Global Privacy Control signal.
+    pub sharing: bool,
 }
 
 /// A consent category.
@@ -137,6 +144,10 @@ pub struct Category {
     /// The personal data this category collects, one item per kind of data
     /// (Law No. 94-V Art. 8(4): "the list of data collected").
     pub data: Vec<L10n>,
+    /// `localStorage` keys or `*` patterns it writes (deleted on withdrawal).
+    pub storage: Vec<String>,
+    /// Sells or shares personal data: refused by a Global Privacy Control signal.
+    pub sharing: bool,
 }
 
 /// An organisation outside the site that receives visitors' data or whose
@@ -223,6 +234,12 @@ pub struct Config {
     /// Where consent receipts are delivered; none means no receipts (unless
     /// the page passes a `send` function to `start`).
     pub receipts: Option<ReceiptsConfig>,
+    /// Reload the page after a withdrawal (scripts that ran cannot be unloaded).
+    pub reload_on_withdrawal: bool,
+    /// Extra `Path` values to delete withdrawn cookies under (`clear.paths`).
+    pub clear_paths: Vec<String>,
+    /// Google Consent Mode v2, when enabled.
+    pub consent_mode: Option<ConsentMode>,
 }
 
 /// How receipts are posted to `receipts.endpoint`.
@@ -243,6 +260,17 @@ pub struct ReceiptsConfig {
     pub headers: Vec<(String, String)>,
     /// Default [`Transport::Fetch`].
     pub transport: Transport,
+}
+
+/// Google Consent Mode v2 settings (`consentMode`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentMode {
+    /// `wait_for_update` in the default command, ms (0: not sent).
+    pub wait_for_update: u32,
+    /// ISO 3166 region codes the default applies to (empty: everywhere).
+    pub regions: Vec<String>,
+    /// The category or service id each of [`gate::SIGNALS`](super::gate::SIGNALS) follows.
+    pub mapping: [String; 6],
 }
 
 impl Config {
@@ -321,7 +349,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-type R<T> = Result<T, ConfigError>;
+pub(crate) type R<T> = Result<T, ConfigError>;
 
 /// The error for `path`, with the message made of `parts`. Kept out of line so
 /// the success path carries no string building.
@@ -334,7 +362,7 @@ fn error(path: &Path, parts: &[&str]) -> ConfigError {
     }
 }
 
-fn fail<T>(path: &Path, parts: &[&str]) -> R<T> {
+pub(crate) fn fail<T>(path: &Path, parts: &[&str]) -> R<T> {
     Err(error(path, parts))
 }
 
@@ -353,18 +381,18 @@ fn expected_error(path: &Path, what: &str, v: &Value) -> ConfigError {
     error(path, &["expected ", what, ", got ", v.kind()])
 }
 
-fn expected<T>(path: &Path, what: &str, v: &Value) -> R<T> {
+pub(crate) fn expected<T>(path: &Path, what: &str, v: &Value) -> R<T> {
     Err(expected_error(path, what, v))
 }
 
 /// An object whose keys must all be in `allowed`.
-struct Obj<'v, 'p> {
+pub(crate) struct Obj<'v, 'p> {
     pairs: &'v [(String, Value)],
     path: &'p Path<'p>,
 }
 
 impl<'v, 'p> Obj<'v, 'p> {
-    fn new(v: &'v Value, path: &'p Path<'p>, allowed: &[&str]) -> R<Obj<'v, 'p>> {
+    pub(crate) fn new(v: &'v Value, path: &'p Path<'p>, allowed: &[&str]) -> R<Obj<'v, 'p>> {
         let Value::Obj(pairs) = v else {
             return expected(path, "an object", v);
         };
@@ -377,14 +405,14 @@ impl<'v, 'p> Obj<'v, 'p> {
     }
 
     /// A present, non-null field.
-    fn opt(&self, key: &str) -> Option<&'v Value> {
+    pub(crate) fn opt(&self, key: &str) -> Option<&'v Value> {
         self.pairs
             .iter()
             .find(|(k, v)| k == key && !v.is_null())
             .map(|(_, v)| v)
     }
 
-    fn req(&self, key: &str) -> R<&'v Value> {
+    pub(crate) fn req(&self, key: &str) -> R<&'v Value> {
         match self.opt(key) {
             Some(v) => Ok(v),
             None => fail(&Path::Key(self.path, key), &["missing"]),
@@ -392,7 +420,7 @@ impl<'v, 'p> Obj<'v, 'p> {
     }
 
     /// The path of a field of this object.
-    fn at<'k>(&'k self, key: &'k str) -> Path<'k> {
+    pub(crate) fn at<'k>(&'k self, key: &'k str) -> Path<'k> {
         Path::Key(self.path, key)
     }
 }
@@ -410,7 +438,7 @@ fn unknown_field(path: &Path, allowed: &[&str]) -> ConfigError {
     error(path, &["unknown field (expected one of: ", &list, ")"])
 }
 
-fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
+pub(crate) fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     match v {
         Value::Str(s) if s.trim().is_empty() => fail(path, &["must not be empty"]),
         Value::Str(s) => Ok(s),
@@ -418,7 +446,7 @@ fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     }
 }
 
-fn opt_string<'v>(o: &Obj<'v, '_>, key: &str) -> R<Option<&'v str>> {
+pub(crate) fn opt_string<'v>(o: &Obj<'v, '_>, key: &str) -> R<Option<&'v str>> {
     match o.opt(key) {
         Some(v) => Ok(Some(string(v, &o.at(key))?)),
         None => Ok(None),
@@ -482,7 +510,7 @@ fn cookie_names(o: &Obj) -> R<Vec<String>> {
     Ok(out)
 }
 
-fn array<'v>(v: &'v Value, path: &Path) -> R<&'v [Value]> {
+pub(crate) fn array<'v>(v: &'v Value, path: &Path) -> R<&'v [Value]> {
     match v {
         Value::Arr(items) => Ok(items),
         other => expected(path, "an array", other),
@@ -566,7 +594,7 @@ fn controller(root: &Obj, langs: &[Lang]) -> R<Controller> {
 fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
     let v = root.req("policy")?;
     let path = root.at("policy");
-    let p = Obj::new(v, &path, &["version", "revision", "url"])?;
+    let p = Obj::new(v, &path, &["version", "revision", "url", "document"])?;
     let version = p.req("version")?;
     let revision = match p.req("revision")? {
         // A whole number in range (`f64::fract` needs std).
@@ -584,11 +612,38 @@ fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
             return fail(&Path::Key(&url_path, code), &["must be an http(s) or relative URL"]);
         }
     }
+    let document = match p.opt("document") {
+        Some(v) => Some(policy_document(v, &p.at("document"), langs)?),
+        None => None,
+    };
     Ok(Policy {
         version: version.into(),
         revision,
         url: owned(url),
+        document,
     })
+}
+
+/// `policy.document`: one URL (a bilingual file) or `{kk, ru}` (a file per
+/// language), each relative or `http(s):`.
+fn policy_document(v: &Value, path: &Path, langs: &[Lang]) -> R<L10n> {
+    let urls = match v {
+        Value::Str(_) => {
+            let u = string(v, path)?;
+            if !is_web_url(u) {
+                return fail(path, &["must be an http(s) or relative URL"]);
+            }
+            [u, u]
+        }
+        Value::Obj(_) => l10n(v, path, langs)?,
+        other => return expected(path, "a URL or {kk, ru} URLs", other),
+    };
+    for (code, u) in [("kk", urls[0]), ("ru", urls[1])] {
+        if !u.is_empty() && !is_web_url(u) {
+            return fail(&Path::Key(path, code), &["must be an http(s) or relative URL"]);
+        }
+    }
+    Ok(owned(urls))
 }
 
 /// True for a relative URL or an `http:`/`https:` one. Anything with another
@@ -601,7 +656,8 @@ pub fn is_web_url(u: &str) -> bool {
     }
     for (i, &c) in b.iter().enumerate() {
         match c {
-            b':' => return b[..i].eq_ignore_ascii_case(b"http") || b[..i].eq_ignore_ascii_case(b"https"),
+            // `get` rather than slicing: no bounds-check panic (and its formatting) in the module.
+            b':' => return b.get(..i).is_some_and(|s| s.eq_ignore_ascii_case(b"http") || s.eq_ignore_ascii_case(b"https")),
             b'/' | b'?' | b'#' => return true,
             _ => {}
         }
@@ -627,7 +683,7 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
         let o = Obj::new(
             item,
             &cpath,
-            &["id", "required", "title", "description", "cookies", "services", "data"],
+            &["id", "required", "title", "description", "cookies", "services", "data", "storage", "sharing"],
         )?;
         let (cid, title, description) = head(&o, &mut seen)?;
         let mut services = Vec::new();
@@ -635,7 +691,7 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
             let spath = o.at("services");
             for (j, s) in array(sv, &spath)?.iter().enumerate() {
                 let sp = Path::Index(&spath, j);
-                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies", "thirdParty"])?;
+                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies", "thirdParty", "storage", "sharing"])?;
                 let (sid, title, description) = head(&so, &mut seen)?;
                 service_count += 1;
                 if service_count > MAX_SERVICES {
@@ -661,6 +717,8 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
                     description: owned(description),
                     cookies,
                     third_party,
+                    storage: storage_keys(&so)?,
+                    sharing: flag(&so, "sharing")?,
                 });
             }
         }
@@ -687,6 +745,8 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
             cookies,
             services,
             data,
+            storage: storage_keys(&o)?,
+            sharing: flag(&o, "sharing")?,
         });
     }
     Ok(categories)
@@ -875,6 +935,9 @@ pub fn decode(v: &Value) -> R<Config> {
             "externalLinks",
             "publicSources",
             "receipts",
+            "reloadOnWithdrawal",
+            "clear",
+            "consentMode",
         ],
     )?;
     let languages = languages(&root)?;
@@ -900,6 +963,9 @@ pub fn decode(v: &Value) -> R<Config> {
     let external_links = external_links(&root)?;
     let public_sources = flag(&root, "publicSources")?;
     let receipts = receipts(&root)?;
+    let reload_on_withdrawal = flag(&root, "reloadOnWithdrawal")?;
+    let clear_paths = clear_paths(&root)?;
+    let consent_mode = consent_mode(&root, &categories)?;
     Ok(Config {
         controller,
         policy,
@@ -912,6 +978,9 @@ pub fn decode(v: &Value) -> R<Config> {
         external_links,
         public_sources,
         receipts,
+        reload_on_withdrawal,
+        clear_paths,
+        consent_mode,
     })
 }
 
@@ -961,6 +1030,78 @@ fn receipts(root: &Obj) -> R<Option<ReceiptsConfig>> {
         headers,
         transport,
     }))
+}
+
+/// An optional array of non-empty strings; with `path_like`, each must be a
+/// cookie `Path` value (starting with `/`, no spaces, `;` or `,`).
+fn strings(o: &Obj, key: &str, path_like: bool) -> R<Vec<String>> {
+    let Some(v) = o.opt(key) else {
+        return Ok(Vec::new());
+    };
+    let path = o.at(key);
+    let mut out = Vec::new();
+    for (i, item) in array(v, &path)?.iter().enumerate() {
+        let p = Path::Index(&path, i);
+        let s = if path_like { attr_value(item, &p)? } else { string(item, &p)? };
+        if path_like && !(s.starts_with('/') && all_bytes(s, |b| b != b' ')) {
+            return fail(&p, &["must start with / and hold no spaces"]);
+        }
+        out.push(s.into());
+    }
+    Ok(out)
+}
+
+/// `storage`: `localStorage` keys or `*` patterns.
+fn storage_keys(o: &Obj) -> R<Vec<String>> {
+    strings(o, "storage", false)
+}
+
+/// `clear.paths`: cookie paths beyond the page's own.
+fn clear_paths(root: &Obj) -> R<Vec<String>> {
+    let Some(v) = root.opt("clear") else {
+        return Ok(Vec::new());
+    };
+    let at = root.at("clear");
+    let o = Obj::new(v, &at, &["paths"])?;
+    strings(&o, "paths", true)
+}
+
+/// `consentMode`: `{enabled, waitForUpdate, regions, mapping}`; `None` when
+/// absent or `enabled: false`.
+fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
+    let Some(v) = root.opt("consentMode") else {
+        return Ok(None);
+    };
+    let at = root.at("consentMode");
+    let o = Obj::new(v, &at, &["enabled", "waitForUpdate", "regions", "mapping"])?;
+    let enabled = match o.opt("enabled") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return expected(&o.at("enabled"), "true or false", other),
+    };
+    let wait_for_update = match o.opt("waitForUpdate") {
+        None => 0,
+        Some(Value::Num(n)) if *n >= 0.0 && *n <= 60_000.0 && *n == (*n as u32) as f64 => *n as u32,
+        Some(other) => return expected(&o.at("waitForUpdate"), "0 to 60000 (ms)", other),
+    };
+    let regions = strings(&o, "regions", false)?;
+    let mut mapping = super::gate::DEFAULT_MAPPING.map(String::from);
+    if let Some(m) = o.opt("mapping") {
+        let mp = o.at("mapping");
+        let mo = Obj::new(m, &mp, &super::gate::SIGNALS)?;
+        for (slot, signal) in mapping.iter_mut().zip(super::gate::SIGNALS) {
+            if let Some(v) = mo.opt(signal) {
+                let p = mo.at(signal);
+                let id = string(v, &p)?;
+                let known = categories.iter().any(|c| c.id == id || c.services.iter().any(|s| s.id == id));
+                if !known {
+                    return fail(&p, &["unknown id \"", id, "\""]);
+                }
+                *slot = id.into();
+            }
+        }
+    }
+    Ok(enabled.then_some(ConsentMode { wait_for_update, regions, mapping }))
 }
 
 #[cfg(test)]
@@ -1118,7 +1259,7 @@ pub(crate) mod tests {
             (
                 vec!["policy", "extra"],
                 Value::Null,
-                "policy.extra: unknown field (expected one of: version, revision, url)",
+                "policy.extra: unknown field (expected one of: version, revision, url, document)",
             ),
         ];
         for (path, value, expected) in cases {
@@ -1254,6 +1395,52 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn gating_fields_decode_with_defaults_and_named_errors() {
+        let c = decode(&sample()).unwrap();
+        assert!(!c.reload_on_withdrawal && c.clear_paths.is_empty() && c.consent_mode.is_none());
+        assert!(c.categories.iter().all(|c| !c.sharing && c.storage.is_empty()));
+        let mut v = sample();
+        set(&mut v, &["reloadOnWithdrawal"], Some(Value::Bool(true)));
+        set(&mut v, &["clear"], Some(Value::obj([("paths", Value::Arr(vec![Value::str("/shop")]))])));
+        set(&mut v, &["categories", "2", "sharing"], Some(Value::Bool(true)));
+        set(&mut v, &["categories", "1", "services", "0", "storage"], Some(Value::Arr(vec![Value::str("ym_*")])));
+        set(&mut v, &["consentMode"], Some(Value::obj([
+            ("waitForUpdate", Value::Num(500.0)),
+            ("regions", Value::Arr(vec![Value::str("KZ"), Value::str("US-CA")])),
+            ("mapping", Value::obj([("ad_user_data", Value::str("facebook-pixel"))])),
+        ])));
+        let c = decode(&v).unwrap();
+        assert!(c.reload_on_withdrawal && c.categories[2].sharing);
+        assert_eq!(c.clear_paths, ["/shop"]);
+        assert_eq!(c.categories[1].services[0].storage, ["ym_*"]);
+        let m = c.consent_mode.unwrap();
+        assert_eq!((m.wait_for_update, m.regions.len()), (500, 2));
+        assert_eq!(m.mapping, ["marketing", "facebook-pixel", "marketing", "analytics", "preferences", "preferences"]);
+        let mut off = sample();
+        set(&mut off, &["consentMode"], Some(Value::obj([("enabled", Value::Bool(false))])));
+        assert!(decode(&off).unwrap().consent_mode.is_none());
+
+        let cases: Vec<(Vec<&str>, Value, &str)> = vec![
+            (vec!["reloadOnWithdrawal"], Value::str("yes"), "reloadOnWithdrawal: expected true or false, got a string"),
+            (vec!["categories", "2", "sharing"], Value::Num(1.0), "categories[2].sharing: expected true or false, got a number"),
+            (vec!["categories", "1", "storage"], Value::Arr(vec![Value::str("")]), "categories[1].storage[0]: must not be empty"),
+            (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("shop")]))]), "clear.paths[0]: must start with /"),
+            (vec!["clear"], Value::obj([("paths", Value::Arr(vec![Value::str("/a;b")]))]), "clear.paths[0]: must not contain"),
+            (vec!["clear"], Value::obj([("path", Value::Null)]), "clear.path: unknown field"),
+            (vec!["consentMode"], Value::obj([("waitForUpdate", Value::Num(-1.0))]), "consentMode.waitForUpdate: expected 0 to 60000 (ms), got a number"),
+            (vec!["consentMode"], Value::obj([("regions", Value::Arr(vec![Value::Num(1.0)]))]), "consentMode.regions[0]: expected a string"),
+            (vec!["consentMode"], Value::obj([("mapping", Value::obj([("ad_storage", Value::str("nope"))]))]), "consentMode.mapping.ad_storage: unknown id \"nope\""),
+            (vec!["consentMode"], Value::obj([("mapping", Value::obj([("security_storage", Value::str("necessary"))]))]), "consentMode.mapping.security_storage: unknown field (expected one of: ad_storage, ad_user_data,"),
+        ];
+        for (path, value, expected) in cases {
+            let mut v = sample();
+            set(&mut v, &path, Some(value));
+            let e = error_of(&v);
+            assert!(e.starts_with(expected), "{path:?}: got {e:?}, want {expected:?}");
+        }
+    }
+
+    #[test]
     fn tags_match_by_primary_subtag() {
         assert_eq!(Lang::from_tag("kk-KZ"), Some(Lang::Kk));
         assert_eq!(Lang::from_tag("kk-Cyrl-KZ"), Some(Lang::Kk));
@@ -1263,5 +1450,29 @@ pub(crate) mod tests {
         assert_eq!(Lang::from_tag("kk_KZ"), Some(Lang::Kk));
         assert_eq!(Lang::from_tag(" ru _RU-x"), Some(Lang::Ru));
         assert_eq!(Lang::from_tag("en_kk-ru"), None);
+    }
+
+    #[test]
+    fn policy_document_is_one_url_or_one_per_language() {
+        let c = decode(&sample()).unwrap();
+        assert_eq!(c.policy.document, None);
+        let mut v = sample();
+        set(&mut v, &["policy", "document"], Some(Value::str("/policy/policy.json")));
+        let d = decode(&v).unwrap().policy.document.unwrap();
+        assert_eq!((d.kk.as_str(), d.ru.as_str()), ("/policy/policy.json", "/policy/policy.json"));
+        set(&mut v, &["policy", "document"], Some(t("/p/kk.json", "https://cdn.example.kz/ru.json")));
+        let d = decode(&v).unwrap().policy.document.unwrap();
+        assert_eq!((d.get(Lang::Kk), d.get(Lang::Ru)), ("/p/kk.json", "https://cdn.example.kz/ru.json"));
+        let cases: Vec<(Value, &str)> = vec![
+            (Value::str("javascript:alert(1)"), "policy.document: must be an http(s) or relative URL"),
+            (t("/kk.json", "data:application/json,{}"), "policy.document.ru: must be an http(s) or relative URL"),
+            (Value::obj([("kk", Value::str("/kk.json"))]), "policy.document.ru: missing"),
+            (Value::Num(1.0), "policy.document: expected a URL or {kk, ru} URLs, got a number"),
+            (Value::str(" "), "policy.document: must not be empty"),
+        ];
+        for (value, want) in cases {
+            set(&mut v, &["policy", "document"], Some(value));
+            assert_eq!(error_of(&v), want);
+        }
     }
 }

@@ -56,6 +56,9 @@ pub struct Consent {
     pub services: Vec<(String, bool)>,
     /// How it was given.
     pub method: Method,
+    /// A Global Privacy Control signal was on when it was given and was
+    /// honoured: every selling or sharing category and service is refused.
+    pub gpc: bool,
 }
 
 impl Consent {
@@ -245,6 +248,7 @@ mod tests {
             categories,
             services,
             method,
+            gpc: false,
         }
     }
 

@@ -6,11 +6,18 @@
 pub mod codec;
 pub mod config;
 pub mod consent;
+pub mod disclosure;
+pub mod disclosure_texts;
 pub mod ids;
 pub mod session;
 pub mod texts;
 pub mod time;
 pub mod value;
+pub mod policy;
+pub mod policy_view;
+
 pub mod json;
 pub mod outbox;
 pub mod receipt;
+
+pub mod gate;

@@ -204,6 +204,22 @@ pub fn tel(phone: &str) -> String {
     out
 }
 
+/// Who receives data in a disclosure, what, and why, in `lang`: the declared
+/// third party (or OAuth provider), else the bare host.
+fn disclosed<'c>(config: &'c Config, kind: DisclosureKind, party: &'c str, host: &'c str, lang: Lang) -> (&'c str, &'c str, &'c str) {
+    let fallback = if host.is_empty() { party } else { host };
+    match kind {
+        DisclosureKind::OAuth => match config.oauth.iter().find(|o| o.id == party) {
+            Some(o) => (o.name.get(lang), o.receives.get(lang), o.name.get(lang)),
+            None => (fallback, fallback, fallback),
+        },
+        DisclosureKind::Link => match config.third_party(party) {
+            Some(t) => (t.name.get(lang), t.collects.get(lang), t.purpose.get(lang)),
+            None => (fallback, fallback, fallback),
+        },
+    }
+}
+
 /// Checks that the config can fill a receipt: Kantara requires the
 /// controller's e-mail and phone.
 pub fn check(config: &Config) -> Result<(), ConfigError> {
@@ -307,6 +323,22 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
         }
         w.raw("}],\"service\":").s(c.title.get(lang)).raw("}");
     }
+    // A disclosure names who receives data: one more Kantara service with
+    // `thirdPartyDisclosure: true` and the party's name.
+    if let Event::Disclosure { kind, party, host, .. } = event {
+        let (who, what, why) = disclosed(config, *kind, party, host, lang);
+        let w = &mut services;
+        w.raw(if w.0.is_empty() { "[" } else { "," });
+        w.raw("{\"purposes\":[{\"consentType\":\"EXPLICIT\",\"piiCategory\":").strs(&[what]);
+        w.raw(",\"primaryPurpose\":false,\"purpose\":").s(why);
+        w.raw(",\"purposeCategory\":").strs(&[match kind {
+            DisclosureKind::Link => "third-party link",
+            DisclosureKind::OAuth => "third-party log-in",
+        }]);
+        w.raw(",\"termination\":").s(TERMINATION);
+        w.raw(",\"thirdPartyDisclosure\":true,\"thirdPartyName\":").s(who);
+        w.raw("}],\"service\":").s(who).raw("}");
+    }
     if services.0.is_empty() {
         services.0.push('[');
     }
@@ -339,6 +371,8 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
         w.raw(",\"kind\":").s(kind).raw(",\"outcome\":").s(outcome).raw(",\"party\":").s(party).raw("}");
     }
     w.raw(",\"event\":").s(event.name());
+    // Whether a Global Privacy Control signal was honoured (consent cookie v2).
+    w.raw(",\"gpc\":").bool(consent.gpc);
     w.raw(",\"law94v\":{\"crossBorderCountries\":").strs(&countries);
     w.raw(",\"crossBorderTransfer\":").bool(!countries.is_empty());
     w.raw(",\"dataCollected\":").strs(&data);

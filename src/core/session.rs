@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use super::codec::{self, DecodeError};
 use super::config::{Config, Lang};
 use super::consent::{self, Choice, Consent, Invalid, UnknownId};
+use super::gate;
 
 /// Which part of the interface is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,14 @@ pub enum Effect {
     EmitConsent,
     /// Dispatch `kelisim:change` listing the ids whose state changed.
     EmitChange(Vec<String>),
+    /// Consent was withdrawn: delete these cookies and storage keys, then
+    /// reload the page when `reload` (`reloadOnWithdrawal`). Comes last.
+    Clear {
+        /// What the withdrawn categories and services list.
+        clear: gate::Clear,
+        /// Reload once everything else is done.
+        reload: bool,
+    },
 }
 
 /// What the shell read from the browser at start.
@@ -54,6 +63,8 @@ pub struct Hints<'a> {
     pub html_lang: Option<&'a str>,
     /// `navigator.languages`, in order.
     pub navigator: &'a [String],
+    /// `navigator.globalPrivacyControl` is true.
+    pub gpc: bool,
 }
 
 /// Why a stored consent was not used at start (for a console note).
@@ -87,6 +98,7 @@ pub struct Session {
     valid: bool,
     lang: Lang,
     view: View,
+    gpc: bool,
 }
 
 /// Chooses the language: saved choice, `<html lang>`, `navigator.languages`, default.
@@ -100,6 +112,12 @@ pub fn detect_language(config: &Config, hints: &Hints, consent_lang: Option<Lang
         .or_else(|| hints.html_lang.and_then(Lang::from_tag).and_then(offered))
         .or_else(|| hints.navigator.iter().find_map(|t| Lang::from_tag(t).and_then(offered)))
         .unwrap_or(config.default_language)
+}
+
+/// The effect that clears what was withdrawn between two consents, if anything was.
+fn clear_effect(config: &Config, before: &Consent, after: &Consent) -> Option<Effect> {
+    let clear = gate::to_clear(config, before, after)?;
+    Some(Effect::Clear { clear, reload: config.reload_on_withdrawal })
 }
 
 impl Session {
@@ -131,7 +149,8 @@ impl Session {
         if valid {
             effects.push(Effect::EmitConsent);
         }
-        (Session { config, stored, valid, lang, view }, effects, discarded)
+        let gpc = hints.gpc;
+        (Session { config, stored, valid, lang, view, gpc }, effects, discarded)
     }
 
     /// The config in force.
@@ -152,6 +171,49 @@ impl Session {
     /// The open view.
     pub fn view(&self) -> View {
         self.view
+    }
+
+    /// Whether the browser sends a Global Privacy Control signal.
+    pub fn gpc(&self) -> bool {
+        self.gpc
+    }
+
+    /// Takes in a consent another tab of the site wrote (`value` is the
+    /// cookie value it wrote, `None` after a reset there). Closes the banner
+    /// and panel and announces the consent; `kelisim:change` lists the ids
+    /// whose [`Session::accepted`] changed (without an earlier consent, the
+    /// ids now accepted). Nothing happens when it is the consent already in
+    /// force, or unreadable or no longer valid.
+    pub fn sync(&mut self, value: Option<&str>, now: i64) -> Vec<Effect> {
+        let next = value
+            .and_then(|v| codec::decode(v).ok())
+            .filter(|c| consent::check(c, &self.config, now).is_ok());
+        let before = self.consent();
+        let Some(next) = next else {
+            if value.is_none() && before.is_some() {
+                self.stored = None;
+                self.valid = false;
+                return self.show(View::Banner);
+            }
+            return Vec::new();
+        };
+        if before.is_some_and(|b| b.id == next.id) {
+            return Vec::new();
+        }
+        let changed = match before {
+            Some(b) => next.changed_from(b),
+            None => next.categories.iter().chain(next.services.iter()).filter(|(_, on)| *on).map(|(id, _)| id.clone()).collect(),
+        };
+        let clear = before.and_then(|b| clear_effect(&self.config, b, &next));
+        self.stored = Some(next);
+        self.valid = true;
+        let mut effects = self.show(View::Closed);
+        effects.push(Effect::EmitConsent);
+        if !changed.is_empty() {
+            effects.push(Effect::EmitChange(changed));
+        }
+        effects.extend(clear);
+        effects
     }
 
     /// Whether a category or service is accepted now (false without a valid consent).
@@ -182,7 +244,13 @@ impl Session {
     ) -> Result<(Vec<Effect>, DecisionKind), UnknownId> {
         let previous = self.stored.as_ref();
         let base = previous.filter(|_| self.valid);
-        let (categories, services, method) = consent::resolve(&self.config, choice, base)?;
+        let (mut categories, mut services, method) = consent::resolve(&self.config, choice, base)?;
+        // Under a GPC signal "accept all" leaves selling and sharing off;
+        // only an explicit choice per category turns them on.
+        if self.gpc && matches!(choice, Choice::AcceptAll) {
+            gate::honour_gpc(&self.config, &mut categories, &mut services);
+        }
+        let gpc = self.gpc && gate::sharing_off(&self.config, &categories, &services);
         let kind = match (previous, self.valid) {
             _ if matches!(choice, Choice::Withdraw) => DecisionKind::Withdrawn,
             (None, _) => DecisionKind::Given,
@@ -198,8 +266,10 @@ impl Session {
             categories,
             services,
             method,
+            gpc,
         };
         let changed = base.map(|b| next.changed_from(b)).unwrap_or_default();
+        let clear = base.and_then(|b| clear_effect(&self.config, b, &next));
         let max_age = (next.expires_at() - now) / 1000;
         let mut effects = vec![Effect::WriteCookie { value: codec::encode(&next), max_age }];
         self.stored = Some(next);
@@ -209,6 +279,7 @@ impl Session {
         if !changed.is_empty() {
             effects.push(Effect::EmitChange(changed));
         }
+        effects.extend(clear);
         Ok((effects, kind))
     }
 
@@ -341,7 +412,7 @@ mod tests {
     fn language_detection_order() {
         let cfg = decode(&sample()).unwrap();
         let nav = vec!["en-US".to_string(), "ru-RU".to_string()];
-        let h = |saved, html| Hints { saved_language: saved, html_lang: html, navigator: &nav, cookie: None };
+        let h = |saved, html| Hints { saved_language: saved, html_lang: html, navigator: &nav, cookie: None, gpc: false };
         assert_eq!(detect_language(&cfg, &h(Some("kk"), Some("ru")), None), Lang::Kk);
         assert_eq!(detect_language(&cfg, &h(None, Some("ru")), None), Lang::Ru);
         assert_eq!(detect_language(&cfg, &h(None, Some("kk-KZ")), Some(Lang::Ru)), Lang::Ru);
@@ -349,6 +420,71 @@ mod tests {
         let none: Vec<String> = vec![];
         let h2 = Hints { navigator: &none, ..Hints::default() };
         assert_eq!(detect_language(&cfg, &h2, None), Lang::Kk);
+    }
+
+    #[test]
+    fn gpc_keeps_sharing_off_on_accept_all_and_records_it() {
+        let hints = Hints { gpc: true, ..Hints::default() };
+        let (mut s, _, _) = Session::start(decode(&sample()).unwrap(), &hints, NOW);
+        assert!(s.gpc());
+        let (fx, _) = s.decide(&Choice::AcceptAll, NOW, ID.into(), SUBJ.into()).unwrap();
+        let c = s.consent().unwrap().clone();
+        assert!(c.gpc && c.method == consent::Method::AcceptAll);
+        assert!(s.accepted("analytics") && !s.accepted("marketing") && !s.accepted("facebook-pixel"));
+        assert_eq!(codec::decode(&cookie_of(&fx).0), Ok(c));
+        // An explicit choice that turns marketing on is respected, and recorded as not honouring GPC.
+        let on = Choice::Custom { categories: vec![("marketing".into(), true)], services: vec![] };
+        s.decide(&on, NOW + 1, ID.into(), SUBJ.into()).unwrap();
+        let c = s.consent().unwrap();
+        assert!(!c.gpc && c.method == consent::Method::Custom && s.accepted("facebook-pixel"));
+        // Reject all under the signal honours it; without the signal nothing is recorded.
+        s.decide(&Choice::RejectAll, NOW + 2, ID.into(), SUBJ.into()).unwrap();
+        assert!(s.consent().unwrap().gpc);
+        let (mut s, _, _) = start(None, NOW);
+        s.decide(&Choice::RejectAll, NOW, ID.into(), SUBJ.into()).unwrap();
+        assert!(!s.consent().unwrap().gpc);
+    }
+
+    #[test]
+    fn withdrawal_ends_with_a_clear_effect() {
+        let mut v = sample();
+        if let crate::core::value::Value::Obj(pairs) = &mut v {
+            pairs.push(("reloadOnWithdrawal".into(), crate::core::value::Value::Bool(true)));
+        }
+        let (mut s, _, _) = Session::start(decode(&v).unwrap(), &Hints::default(), NOW);
+        let (fx, _) = s.decide(&Choice::AcceptAll, NOW, ID.into(), SUBJ.into()).unwrap();
+        assert!(!fx.iter().any(|e| matches!(e, Effect::Clear { .. })), "nothing withdrawn on a first decision");
+        let (fx, _) = s.decide(&Choice::Withdraw, NOW + 1, ID.into(), SUBJ.into()).unwrap();
+        match fx.last() {
+            Some(Effect::Clear { clear, reload: true }) => assert_eq!(clear.cookies, ["_x", "_x", "_x"]),
+            other => panic!("{other:?}"),
+        }
+        let (fx, _) = s.decide(&Choice::Withdraw, NOW + 2, ID.into(), SUBJ.into()).unwrap();
+        assert!(!fx.iter().any(|e| matches!(e, Effect::Clear { .. })), "nothing left to withdraw");
+    }
+
+    #[test]
+    fn sync_takes_in_another_tabs_decision() {
+        let (mut a, _, _) = start(None, NOW);
+        let (mut b, _, _) = start(None, NOW);
+        assert_eq!(b.view(), View::Banner);
+        let (fx, _) = a.decide(&Choice::Custom { categories: vec![("analytics".into(), true)], services: vec![] }, NOW, ID.into(), SUBJ.into()).unwrap();
+        let value = cookie_of(&fx).0;
+        let fx = b.sync(Some(&value), NOW + 1);
+        assert_eq!(fx[..2], [Effect::Render(View::Closed), Effect::EmitConsent]);
+        assert_eq!(fx[2], Effect::EmitChange(vec!["necessary".into(), "analytics".into(), "yandex-metrica".into(), "google-analytics".into()]));
+        assert_eq!(b.consent(), a.consent());
+        assert!(b.sync(Some(&value), NOW + 2).is_empty(), "the same consent twice is nothing new");
+        assert!(b.sync(Some("garbage"), NOW + 2).is_empty());
+        // A withdrawal elsewhere: what changed, and what to clear.
+        let (fx, _) = a.decide(&Choice::Withdraw, NOW + 3, "00000000-0000-4000-8000-00000000000c".into(), SUBJ.into()).unwrap();
+        let fx = b.sync(Some(&cookie_of(&fx).0), NOW + 4);
+        assert!(fx.contains(&Effect::EmitChange(vec!["analytics".into(), "yandex-metrica".into(), "google-analytics".into()])));
+        assert!(matches!(fx.last(), Some(Effect::Clear { reload: false, .. })));
+        // A reset elsewhere brings the banner back; an expired value is ignored.
+        assert_eq!(b.sync(None, NOW + 5), [Effect::Render(View::Banner)]);
+        assert!(b.consent().is_none());
+        assert!(b.sync(Some(&value), time::expires_at(NOW)).is_empty());
     }
 
     #[test]

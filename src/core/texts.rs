@@ -96,6 +96,41 @@ pub fn texts(lang: Lang) -> &'static Texts {
     }
 }
 
+/// Texts of gated embeds and the Global Privacy Control notice.
+#[derive(Debug)]
+pub struct GateTexts {
+    /// The notice in the banner and panel when a GPC signal is honoured.
+    pub gpc_notice: &'static str,
+    /// A blocked embed's placeholder, after the service's name.
+    pub placeholder: &'static str,
+    /// Loads this one embed, this time only.
+    pub allow_once: &'static str,
+    /// Accepts the embed's service (or category) and loads it.
+    pub allow_always: &'static str,
+}
+
+const KK_GATE: GateTexts = GateTexts {
+    gpc_notice: "Браузеріңіз деректеріңізді сатуға және үшінші тараптарға беруге қарсы екеніңізді білдіретін сигнал жіберді (Global Privacy Control). Біз оны ескердік: жарнамалық санаттар өшірулі тұр.",
+    placeholder: "Бұл мазмұнды үшінші тарап көрсетеді, ол cookie файлдарын орнатуы мүмкін. Оны көру үшін келісіміңіз қажет.",
+    allow_once: "Бір рет рұқсат ету",
+    allow_always: "Әрдайым рұқсат ету",
+};
+
+const RU_GATE: GateTexts = GateTexts {
+    gpc_notice: "Ваш браузер передал сигнал о том, что вы против продажи и передачи ваших данных третьим лицам (Global Privacy Control). Мы его учли: рекламные категории выключены.",
+    placeholder: "Этот материал показывает сторонний сервис, который может устанавливать файлы cookie. Чтобы его увидеть, нужно ваше согласие.",
+    allow_once: "Разрешить один раз",
+    allow_always: "Разрешать всегда",
+};
+
+/// The gate texts for `lang`.
+pub fn gate_texts(lang: Lang) -> &'static GateTexts {
+    match lang {
+        Lang::Kk => &KK_GATE,
+        Lang::Ru => &RU_GATE,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,9 +143,20 @@ mod tests {
         ]
     }
 
+    fn all_gate(t: &GateTexts) -> [&'static str; 4] {
+        [t.gpc_notice, t.placeholder, t.allow_once, t.allow_always]
+    }
+
+    /// Every string of a language: the interface's and the gate's.
+    fn every(lang: Lang) -> Vec<&'static str> {
+        let mut v = all(texts(lang)).to_vec();
+        v.extend(all_gate(gate_texts(lang)));
+        v
+    }
+
     #[test]
     fn kazakh_uses_cyrillic_letters_not_latin_lookalikes() {
-        for s in all(texts(Lang::Kk)) {
+        for s in every(Lang::Kk) {
             assert!(!s.contains(['\u{0259}', '\u{018F}']), "Latin schwa in {s:?}");
             for w in s.split(|c: char| !c.is_alphabetic()) {
                 let latin = w.chars().any(|c| c.is_ascii_alphabetic());
@@ -124,7 +170,7 @@ mod tests {
 
     #[test]
     fn languages_differ_and_nothing_is_empty() {
-        for (a, b) in all(texts(Lang::Kk)).iter().zip(all(texts(Lang::Ru))) {
+        for (a, b) in every(Lang::Kk).iter().zip(every(Lang::Ru)) {
             assert!(!a.is_empty() && !b.is_empty());
             assert_ne!(*a, b);
         }
@@ -132,9 +178,17 @@ mod tests {
 
     #[test]
     fn consistent_terms() {
-        let kk = all(texts(Lang::Kk)).concat();
-        let ru = all(texts(Lang::Ru)).concat();
+        let kk = every(Lang::Kk).concat();
+        let ru = every(Lang::Ru).concat();
         assert!(kk.contains("келісім") && kk.contains("cookie файлдар") && kk.contains("Құпиялылық саясаты"));
         assert!(ru.contains("согласи") && ru.contains("файлы cookie") && ru.contains("Политика конфиденциальности"));
+    }
+
+    #[test]
+    fn gate_texts_use_the_terms() {
+        let (kk, ru) = (gate_texts(Lang::Kk), gate_texts(Lang::Ru));
+        assert!(kk.placeholder.contains("келісім") && kk.placeholder.contains("cookie файлдар"));
+        assert!(ru.placeholder.contains("согласие") && ru.placeholder.contains("файлы cookie"));
+        assert!(kk.gpc_notice.contains("Global Privacy Control") && ru.gpc_notice.contains("Global Privacy Control"));
     }
 }

@@ -136,11 +136,11 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     if n != 10 && n != 20 && n != 24 {
         return None;
     }
-    for (i, &c) in b.iter().enumerate() {
+    for (i, (&c, &template)) in b.iter().zip(TEMPLATE).enumerate() {
         let t = if n > 10 && i == n - 1 {
             b'Z'
         } else {
-            TEMPLATE[i]
+            template
         };
         let ok = if t == b'0' {
             c.is_ascii_digit()
@@ -152,9 +152,11 @@ pub fn parse_iso(s: &str) -> Option<i64> {
         }
     }
     // All positions read below were checked to be ASCII digits.
+    // Iterated rather than sliced: no range-check panic path in wasm.
     let num = |at: usize, len: usize| {
-        b[at..at + len]
-            .iter()
+        b.iter()
+            .skip(at)
+            .take(len)
             .fold(0i64, |acc, &c| acc * 10 + (c - b'0') as i64)
     };
     let year = num(0, 4) as i32;

@@ -11,7 +11,9 @@ use crate::core::consent::{Choice, Consent};
 use crate::core::time;
 use crate::core::value::{Path, Value};
 
-const MAX_DEPTH: usize = 12;
+/// Deep enough for policy documents (clauses and lists nest; the policy
+/// decoder has its own, tighter limit), shallow enough to stop a cycle early.
+const MAX_DEPTH: usize = 100;
 
 /// Walks a JS value (already parsed by the browser) into a [`Value`].
 pub fn to_value(v: &JsValue, path: &Path, depth: usize) -> Result<Value, Error> {
@@ -75,6 +77,7 @@ pub fn consent_to_js(c: &Consent) -> JsValue {
     set(&o, "categories", &states(&c.categories));
     set(&o, "services", &states(&c.services));
     set(&o, "method", &c.method.as_str().into());
+    set(&o, "gpc", &JsValue::from_bool(c.gpc));
     o.into()
 }
 

@@ -211,6 +211,51 @@ extern "C" {
     /// `console.error(error)`.
     #[wasm_bindgen(js_namespace = console)]
     pub fn error(error: &JsValue);
+
+    // The policy view.
+
+    /// `fetch(url)`: resolves to the response, rejects on a network error.
+    pub fn fetch(url: &str) -> Promise;
+
+    /// A `Promise`.
+    #[derive(Clone)]
+    pub type Promise;
+
+    /// `promise.then(onFulfilled, onRejected)` (either may be `undefined`).
+    #[wasm_bindgen(method)]
+    pub fn then(this: &Promise, ok: &JsValue, err: &JsValue) -> Promise;
+
+    /// `Promise.resolve(value)`.
+    #[wasm_bindgen(static_method_of = Promise)]
+    pub fn resolve(value: &JsValue) -> Promise;
+
+    /// `Promise.reject(reason)`.
+    #[wasm_bindgen(static_method_of = Promise)]
+    pub fn reject(reason: &JsValue) -> Promise;
+
+    /// A fetch `Response`.
+    pub type Response;
+
+    /// `response.text()`.
+    #[wasm_bindgen(method)]
+    pub fn text(this: &Response) -> Promise;
+
+    /// `JSON.parse(text)`; throws a `SyntaxError` on bad JSON.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    pub fn parse_json(text: &str) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.get(object, key)`: reads a property the shell has no binding
+    /// for (one import serves every such read).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    pub fn get_property(object: &JsValue, key: &str) -> JsValue;
+
+    /// `element.getBoundingClientRect()` (read through `get_property`).
+    #[wasm_bindgen(method, js_name = getBoundingClientRect)]
+    pub fn rect(this: &Element) -> JsValue;
+
+    /// `element.scrollIntoView()`.
+    #[wasm_bindgen(method, js_name = scrollIntoView)]
+    pub fn scroll_into_view(this: &Element);
 }
 
 /// What receipts use: a function call (the delivery's intake) and `URL`.
@@ -240,4 +285,137 @@ extern "C" {
     /// `document.baseURI`.
     #[wasm_bindgen(method, getter, js_name = baseURI)]
     pub fn base_uri(this: &Document) -> String;
+}
+
+// Browser calls for gated scripts and embeds, Consent Mode, GPC and other tabs.
+#[wasm_bindgen]
+extern "C" {
+    /// `element.getAttributeNames()`.
+    #[wasm_bindgen(method, js_name = getAttributeNames)]
+    pub fn attribute_names(this: &Element) -> js_sys::Array;
+
+    /// `element.after(node)`.
+    #[wasm_bindgen(method)]
+    pub fn after(this: &Element, node: &Element);
+
+    /// `element.before(node)`.
+    #[wasm_bindgen(method)]
+    pub fn before(this: &Element, node: &Element);
+
+    /// `element.remove()`.
+    #[wasm_bindgen(method)]
+    pub fn remove(this: &Element);
+
+
+    /// `Reflect.apply(f, this, args)`: calls a page function (`gtag`), which may throw.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = apply)]
+    pub fn apply(f: &JsValue, this: &JsValue, args: &js_sys::Array) -> Result<JsValue, JsValue>;
+
+    /// `navigator.globalPrivacyControl` (undefined where not supported).
+    #[wasm_bindgen(static_method_of = Navigator, js_class = "navigator", getter, js_name = globalPrivacyControl)]
+    pub fn global_privacy_control() -> JsValue;
+
+    /// `location.hostname`.
+    #[wasm_bindgen(static_method_of = Location, js_class = "location", getter)]
+    pub fn hostname() -> String;
+
+    /// `location.pathname`.
+    #[wasm_bindgen(static_method_of = Location, js_class = "location", getter)]
+    pub fn pathname() -> String;
+
+    /// `location.reload()`.
+    #[wasm_bindgen(static_method_of = Location, js_class = "location")]
+    pub fn reload();
+
+    /// `storage.length`.
+    #[wasm_bindgen(method, getter)]
+    pub fn length(this: &Storage) -> u32;
+
+    /// `storage.key(i)`.
+    #[wasm_bindgen(method)]
+    pub fn key(this: &Storage, i: u32) -> Option<String>;
+
+    /// `storage.removeItem(key)`.
+    #[wasm_bindgen(method, js_name = removeItem)]
+    pub fn remove_item(this: &Storage, key: &str);
+
+    /// `event.data` of a `message` event.
+    #[wasm_bindgen(method, getter)]
+    pub fn data(this: &Event) -> JsValue;
+
+    /// `event.newValue` of a `storage` event.
+    #[wasm_bindgen(method, getter, js_name = newValue)]
+    pub fn new_value(this: &Event) -> Option<String>;
+
+    /// A `MutationObserver`.
+    pub type MutationObserver;
+
+    /// `new MutationObserver(callback)`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(callback: &JsValue) -> MutationObserver;
+
+    /// `observer.observe(target, options)`.
+    #[wasm_bindgen(method)]
+    pub fn observe(this: &MutationObserver, target: &Element, options: &JsValue);
+
+    /// `observer.disconnect()`.
+    #[wasm_bindgen(method)]
+    pub fn disconnect(this: &MutationObserver);
+
+    /// A `BroadcastChannel`.
+    #[derive(Clone)]
+    #[wasm_bindgen(extends = Target)]
+    pub type BroadcastChannel;
+
+    /// `new BroadcastChannel(name)`; throws where there is none.
+    #[wasm_bindgen(catch, constructor)]
+    pub fn new(name: &str) -> Result<BroadcastChannel, JsValue>;
+
+    /// `channel.postMessage(data)`.
+    #[wasm_bindgen(method, js_name = postMessage)]
+    pub fn post_message(this: &BroadcastChannel, data: &JsValue);
+
+    /// `channel.close()`.
+    #[wasm_bindgen(method)]
+    pub fn close(this: &BroadcastChannel);
+}
+
+// Third-party link and OAuth disclosures (`disclose.rs`).
+#[wasm_bindgen]
+extern "C" {
+
+    /// `event.defaultPrevented`.
+    #[wasm_bindgen(method, getter, js_name = defaultPrevented)]
+    pub fn default_prevented(this: &Event) -> bool;
+
+    /// `event.button` (mouse events; 0 is the primary button, 1 the middle one).
+    #[wasm_bindgen(method, getter)]
+    pub fn button(this: &Event) -> i32;
+
+    /// `event.altKey`.
+    #[wasm_bindgen(method, getter, js_name = altKey)]
+    pub fn alt_key(this: &Event) -> bool;
+
+    /// `element.matches(selector)`; the shell passes only valid selectors.
+    #[wasm_bindgen(method)]
+    pub fn matches(this: &Element, selector: &str) -> bool;
+
+    /// `event.stopImmediatePropagation()`.
+    #[wasm_bindgen(method, js_name = stopImmediatePropagation)]
+    pub fn stop_immediate_propagation(this: &Event);
+
+    /// `new MouseEvent(type, init)`: `init` may be another mouse event (its
+    /// button, modifier keys and coordinates are copied).
+    #[wasm_bindgen(js_name = MouseEvent)]
+    pub type MouseEvent;
+
+    /// `new MouseEvent(type, init)`.
+    #[wasm_bindgen(constructor, js_class = MouseEvent)]
+    pub fn new(kind: &str, init: &JsValue) -> MouseEvent;
+
+    /// `target.dispatchEvent(event)` for a replayed mouse event: its handlers
+    /// and default action (following a link, submitting a form) run as for
+    /// the original.
+    #[wasm_bindgen(method, js_name = dispatchEvent)]
+    pub fn replay(this: &Target, event: &MouseEvent);
 }

@@ -6,10 +6,15 @@
 //! there is no reference cycle and nothing is leaked.
 
 mod convert;
+mod disclose;
+mod disclose_view;
 mod dom;
 mod js;
 mod receipts;
 mod view;
+mod policy;
+
+mod gate;
 
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
@@ -83,8 +88,16 @@ struct State {
     /// Switch states of an open panel, kept across a language switch.
     draft: Vec<(String, bool)>,
     _listeners: Vec<dom::Listener>,
+    /// The policy views and the documents they show.
+    policy: policy::Views,
     /// The receipt delivery's intake, when receipts are on.
     receipts: Option<js::Func>,
+
+    /// Gated scripts and embeds, Consent Mode, other tabs.
+    gate: gate::Gate,
+
+    /// Third-party link and OAuth disclosures.
+    disclose: disclose::Disclose,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -134,6 +147,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
         saved_language: saved.as_deref(),
         html_lang: html_lang.as_deref(),
         navigator: &navigator,
+        gpc: js::Navigator::global_privacy_control().as_bool() == Some(true),
     };
     let (session, effects, discarded) = Session::start(config, &hints, dom::now());
     match discarded {
@@ -163,7 +177,12 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
         root: root.clone(),
         draft: Vec::new(),
         _listeners: Vec::new(),
+        policy: policy::Views::default(),
         receipts,
+
+        gate: gate::Gate::default(),
+
+        disclose: Default::default(),
     }));
     let mut listeners = Vec::new();
     if let Some(link) = &link {
@@ -188,7 +207,13 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
     // A tab that comes back after the consent lapsed asks again.
     listeners.push(listen(&document, "visibilitychange", PASSIVE, handler(&state, On::Visible)));
     state.borrow_mut()._listeners = listeners;
+    gate::start(&state);
+
+    disclose::listen(&state);
     apply(&state, effects);
+    policy::start(&state);
+
+    gate::pass(&state);
     Ok(Kelisim { state })
 }
 
@@ -309,6 +334,7 @@ fn set_language(state: &Shared, lang: Lang) -> Result<(), Error> {
         .set_language(lang)
         .ok_or_else(|| Error::Argument(cat(&["language \"", lang.code(), "\" is not offered by this site"])))?;
     apply(state, effects);
+    policy::follow(state, lang);
     Ok(())
 }
 
@@ -330,15 +356,25 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
                 if !dom::write_cookie(&st.session.config().cookie, &value, max_age) {
                     warn("the browser did not store the consent cookie (cookies disabled, or a Domain/Path that does not match this page); the choice holds only until the page is left");
                 }
+                drop(st);
+                gate::broadcast(state, &value);
             }
-            Effect::DeleteCookie => dom::delete_cookie(&state.borrow().session.config().cookie),
+            Effect::DeleteCookie => {
+                dom::delete_cookie(&state.borrow().session.config().cookie);
+                gate::broadcast(state, "");
+                gate::on_reset(state);
+            }
             Effect::SaveLanguage(lang) => {
                 if let Some(s) = dom::storage() {
                     let _ = s.set_item(LANG_KEY, lang.code());
                 }
             }
-            Effect::Render(v) => render(state, v),
+            Effect::Render(v) => {
+                render(state, v);
+                gate::relabel(state);
+            }
             Effect::EmitConsent => {
+                gate::on_consent(state);
                 let detail = state.borrow().session.consent().map(convert::consent_to_js);
                 if let Some(d) = detail {
                     dispatch("kelisim:consent", &d);
@@ -350,6 +386,12 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
                 let consent = state.borrow().session.consent().map(convert::consent_to_js).unwrap_or(JsValue::NULL);
                 dom::set(&detail, "consent", &consent);
                 dispatch("kelisim:change", &detail.into());
+            }
+            Effect::Clear { clear, reload } => {
+                gate::clear(state, &clear);
+                if reload {
+                    js::Location::reload();
+                }
             }
         }
     }
@@ -458,8 +500,10 @@ impl Kelisim {
         self.decide(Choice::Withdraw, "api: withdraw()")
     }
 
-    /// Deletes the consent cookie and shows the banner, as on a first visit.
+    /// Deletes the consent cookie and shows the banner, as on a first visit
+    /// (remembered disclosure choices and records are forgotten too).
     pub fn reset(&self) {
+        disclose::forget(&self.state);
         let fx = self.state.borrow_mut().session.reset();
         apply(&self.state, fx);
     }
@@ -496,6 +540,15 @@ impl Kelisim {
     #[wasm_bindgen(getter)]
     pub fn language(&self) -> JsValue {
         JsValue::from_str(self.state.borrow().session.language().code())
+    }
+
+    /// Opens the privacy policy (`policy.document`) in a dialog, in `lang` or
+    /// the current language. Resolves once it is rendered; rejects with an
+    /// `Error` naming the problem (no document configured, a language the
+    /// site does not offer, a download or a document that fails).
+    #[wasm_bindgen(js_name = showPolicy)]
+    pub fn show_policy(&self, lang: Option<String>) -> JsValue {
+        policy::show(&self.state, lang).into()
     }
 
     fn decide(&self, choice: Choice, method: &str) -> Result<JsValue, JsValue> {

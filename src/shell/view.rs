@@ -16,7 +16,7 @@ use crate::core::session::Session;
 use crate::core::texts::{texts, Texts};
 use crate::core::value::push_int;
 
-fn lang_switch(config: &Config, lang: Lang, t: &Texts) -> Option<Element> {
+pub(super) fn lang_switch(config: &Config, lang: Lang, t: &Texts) -> Option<Element> {
     if config.languages.len() < 2 {
         return None;
     }
@@ -76,6 +76,9 @@ pub fn banner(s: &Session) -> Element {
     add_text(&body, " ");
     add(&body, &el("a", &[("href", config.policy.url.get(lang)), ("data-kelisim-action", "policy")], Some(t.policy)));
     add(&root, &body);
+    if let Some(n) = super::gate::gpc_notice(s) {
+        add(&root, &n);
+    }
     add(&root, &main_buttons(t, false));
     root
 }
@@ -138,6 +141,9 @@ pub fn preferences(s: &Session, draft: &[(String, bool)]) -> Element {
     add_text(&intro, " ");
     add(&intro, &el("a", &[("href", config.policy.url.get(lang)), ("data-kelisim-action", "policy")], Some(t.policy)));
     add(&scroll, &intro);
+    if let Some(n) = super::gate::gpc_notice(s) {
+        add(&scroll, &n);
+    }
 
     for c in &config.categories {
         let sec = el("section", &[("class", "kelisim-cat"), ("data-kelisim-section", &c.id)], None);
@@ -172,6 +178,7 @@ pub fn preferences(s: &Session, draft: &[(String, bool)]) -> Element {
         }
         add(&scroll, &sec);
     }
+    super::disclose_view::parties(&scroll, config, lang);
     if let Some(c) = s.consent() {
         let locale = match lang {
             Lang::Kk => "kk-KZ",

@@ -8,14 +8,17 @@ export function demoConfig() {
   return JSON.parse(readFileSync(path.join(root, "www/kelisim.config.json"), "utf8"));
 }
 
-/** Decodes a version-1 cookie value per README.md (not the Rust decoder). */
+/** Decodes a version-1 or version-2 cookie value per README.md (not the Rust decoder). */
 export function decodeCookie(value) {
   const parts = value.split(".");
-  if (parts.length !== 10 || parts[0] !== "1") throw new Error(`not a v1 cookie: ${value}`);
+  const v2 = parts.length === 11 && parts[0] === "2";
+  if (!v2 && (parts.length !== 10 || parts[0] !== "1")) throw new Error(`not a v1 or v2 cookie: ${value}`);
   const list = (s) => Object.fromEntries(s ? s.split("~").map((e) => { const [k, v] = e.split(":"); return [k, v === "1"]; }) : []);
   return {
+    version: Number(parts[0]),
     id: parts[1], subject: parts[2], givenAt: Number(parts[3]), revision: Number(parts[4]),
-    language: parts[5], method: parts[6], categories: list(parts[7]), services: list(parts[8]), check: parts[9],
+    language: parts[5], method: parts[6], categories: list(parts[7]), services: list(parts[8]),
+    gpc: v2 ? parts[9] === "1" : false, check: parts[parts.length - 1],
   };
 }
 

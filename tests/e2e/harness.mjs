@@ -50,8 +50,10 @@ export const launchArgs = [
   "--disable-sync", "--disable-quic",
 ];
 
-export async function launch() {
-  return chromium.launch({ executablePath: chromePath(), args: launchArgs });
+
+/** Launches Chromium; `extraArgs` are added to `launchArgs` (e.g. `--host-resolver-rules`). */
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: chromePath(), args: [...launchArgs, ...extraArgs] });
 }
 
 /**
@@ -101,12 +103,13 @@ export function screenshotDir() {
 /**
  * Registers before/after hooks that start one server and one browser for a test
  * file; returns an object whose `server` and `browser` are set once they run.
+ * `opts.args`: extra Chromium arguments.
  */
-export function useServerAndBrowser(hooks) {
+export function useServerAndBrowser(hooks, opts = {}) {
   const env = { server: undefined, browser: undefined };
   hooks.before(async () => {
     env.server = await startServer();
-    env.browser = await launch();
+    env.browser = await launch(opts.args);
   });
   hooks.after(async () => {
     await env.browser?.close();

@@ -31,6 +31,10 @@ async function main(): Promise<void> {
     void changed;
   });
   window.kelisim?.showPreferences();
+  await k.showPolicy();
+  await k.showPolicy("ru").catch((e: Error) => console.error(e.message));
+  const doc: string | { kk: string; ru: string } | undefined = config.policy.document;
+  void doc;
 }
 void main;
 

@@ -26,7 +26,7 @@ impl TempDir {
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let dir = std::env::temp_dir().join(format!(
-            "kelisim-receipts-{tag}-{}-{n}-{nanos}",
+            "kelisim-collector-{tag}-{}-{n}-{nanos}",
             std::process::id()
         ));
         fs::create_dir_all(&dir).unwrap();
@@ -35,6 +35,15 @@ impl TempDir {
 
     pub fn path(&self) -> &Path {
         &self.0
+    }
+
+    /// Writes a file under the folder, creating its parents.
+    pub fn write(&self, rel: &str, contents: &[u8]) {
+        let p = self.0.join(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(p, contents).unwrap();
     }
 }
 

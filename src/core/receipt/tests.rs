@@ -45,6 +45,7 @@ fn consent(cfg: &Config, choice: Choice) -> Consent {
         categories,
         services,
         method,
+        gpc: false,
     }
 }
 
@@ -340,10 +341,17 @@ fn disclosure_receipts_carry_the_disclosure() {
         serde_json::json!({"kind": "oauth", "party": "facebook", "host": "www.facebook.com", "outcome": "continued"})
     );
     assert_eq!(v["kelisim"]["chain"], serde_json::json!({"seq": 4, "prev": "a".repeat(64)}));
+    let last = v["services"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["service"], "Facebook");
+    assert_eq!(last["purposes"][0]["thirdPartyDisclosure"], true);
+    assert_eq!(last["purposes"][0]["thirdPartyName"], "Facebook");
     let link = Event::Disclosure { kind: DisclosureKind::Link, party: "vk", host: "vk.com", outcome: Outcome::Shown };
     let v = json(&build(&cfg, &c, &f, &link));
     assert_eq!(v["kelisim"]["disclosure"]["kind"], "link");
     assert_eq!(v["kelisim"]["disclosure"]["outcome"], "shown");
+    let last = v["services"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["purposes"][0]["thirdPartyName"], "VK (ВКонтакте)");
+    assert_eq!(schema_errors(&v), Vec::<String>::new());
     let cancel = Event::Disclosure { kind: DisclosureKind::Link, party: "vk", host: "vk.com", outcome: Outcome::Cancelled };
     assert_eq!(json(&build(&cfg, &c, &f, &cancel))["kelisim"]["disclosure"]["outcome"], "cancelled");
 }
@@ -379,7 +387,7 @@ fn the_chain_links_each_receipt_to_the_hash_of_the_previous_canonical_text() {
 }
 
 /// SHA-256 of the demo's "accept all" receipt above, format v1.
-const FROZEN_SHA256: &str = "6ae09c3710905e168c5b6a6f01e49ea1ace288c563c887b9d07719203acf5dfb";
+const FROZEN_SHA256: &str = "d7ba668f4ec5c0b303e546fccaae3191ef7cc5e2f28ae000726a1f279a16c41b";
 
 #[test]
 fn text_that_needs_escaping_stays_canonical() {
