@@ -343,7 +343,7 @@ impl Disclosures {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::core::config::{decode, tests::sample};
