@@ -403,12 +403,5 @@ pub fn build(config: &Config, consent: &Consent, facts: &Facts, event: &Event) -
     Unsealed { id: facts.id.into(), subject: subject.into(), head: head.0, tail: w.0 }
 }
 
-/// SHA-256 output as lowercase hex.
-pub fn hex(digest: &[u8]) -> String {
-    let mut out = String::with_capacity(64);
-    json::push_hex(&mut out, digest);
-    out
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -160,4 +160,3 @@ pub fn format_date(ms: i64, locale: &str) -> String {
         .to_locale_date_string(locale, &opts)
         .into()
 }
-

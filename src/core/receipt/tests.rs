@@ -362,7 +362,7 @@ fn sha256_hex(text: &str) -> String {
 
 #[test]
 fn the_chain_links_each_receipt_to_the_hash_of_the_previous_canonical_text() {
-    assert_eq!(hex(&Sha256::digest(b"abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     let cfg = demo();
     let c = consent(&cfg, Choice::AcceptAll);
     // What the delivery does: seal each receipt with the previous one's hash.
