@@ -3,8 +3,15 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { root } from "./harness.mjs";
 
-/** The demo config as shipped. */
+/** The demo config without its `receipts` section (see `servedDemoConfig`). */
 export function demoConfig() {
+  const c = servedDemoConfig();
+  delete c.receipts;
+  return c;
+}
+
+/** The demo config exactly as `www/kelisim.config.json` serves it. */
+export function servedDemoConfig() {
   return JSON.parse(readFileSync(path.join(root, "www/kelisim.config.json"), "utf8"));
 }
 

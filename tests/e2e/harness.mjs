@@ -1,7 +1,7 @@
 // Shared e2e harness: starts the real collector serving www/ and dist/ on an
 // ephemeral 127.0.0.1 port, and launches headless Chromium through playwright-core.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -56,9 +56,16 @@ export async function launch(extraArgs = []) {
   return chromium.launch({ executablePath: chromePath(), args: [...launchArgs, ...extraArgs] });
 }
 
+/** The demo config without its `receipts` section. */
+function withoutReceipts() {
+  const c = JSON.parse(readFileSync(path.join(root, "www/kelisim.config.json"), "utf8"));
+  delete c.receipts;
+  return c;
+}
+
 /**
  * Opens a page that records console errors, warnings and uncaught exceptions.
- * `opts`: { viewport, locale, config (object to serve instead of the demo config) }.
+ * `opts`: { viewport, locale, config (object to serve instead of the demo config), servedConfig }.
  */
 export async function openPage(browser, url, opts = {}) {
   const context = await browser.newContext({
@@ -72,9 +79,13 @@ export async function openPage(browser, url, opts = {}) {
     if (m.type() === "warning") log.warnings.push(m.text());
   });
   page.on("pageerror", (e) => log.errors.push(`uncaught: ${e.message}`));
-  if (opts.config !== undefined) {
+  // Suites other than the receipt suites get the demo config without its `receipts` section
+  // (a decision would otherwise also post a receipt); `servedConfig: true` keeps the file as
+  // served.
+  const config = opts.config !== undefined ? opts.config : opts.servedConfig ? undefined : withoutReceipts();
+  if (config !== undefined) {
     await context.route("**/kelisim.config.json", (route) =>
-      route.fulfill({ contentType: "application/json", body: typeof opts.config === "string" ? opts.config : JSON.stringify(opts.config) }),
+      route.fulfill({ contentType: "application/json", body: typeof config === "string" ? config : JSON.stringify(config) }),
     );
   }
   if (opts.beforeLoad) await opts.beforeLoad(page, context);

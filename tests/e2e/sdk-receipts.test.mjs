@@ -307,3 +307,17 @@ test("a receipt the endpoint refuses (4xx) is kept as failed, reported, and not 
   assert.equal(calls, 1, "not sent again");
   await context.close();
 });
+
+test("the demo as served (its own kelisim.config.json) stores a receipt for every decision in the collector", async () => {
+  const { page, context, log } = await openPage(env.browser, env.server.url + "/", { servedConfig: true });
+  await ready(page);
+  await page.click('[data-kelisim="banner"] [data-kelisim-action="accept-all"]');
+  await page.evaluate(() => window.kelisim.flush());
+  await page.evaluate(() => window.kelisim.withdraw());
+  await page.evaluate(() => window.kelisim.flush());
+  const subject = await page.evaluate(() => window.kelisim.getConsent().subject);
+  const stored = await (await fetch(`${env.server.url}/v1/receipts?subject=${subject}`)).json();
+  assert.deepEqual(stored.receipts.map((r) => [r.receipt.kelisim.event, r.chain]), [["given", "ok"], ["withdrawn", "ok"]]);
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
