@@ -606,7 +606,11 @@ fn render(config: &Config, lang: Lang, v: &View, dialog: bool, content: &Content
     add(&article, &head);
     let body = el("div", &[("class", if dialog { "kelisim-scroll" } else { "kelisim-pbody" })], None);
     match (content, text) {
-        (Content::Ready(doc), Some(text)) => policy_body(&body, doc, text, lang, text_lang, v.prefix, dialog),
+        (Content::Ready(doc), Some(text)) => {
+            policy_body(&body, doc, text, lang, text_lang, v.prefix, dialog);
+            // Every declared third party and OAuth provider, with what they receive.
+            super::disclose_view::parties(&body, config, lang);
+        }
         (Content::Loading, _) => {
             article.set_attribute("aria-busy", "true");
             add(&body, &el("p", &[("class", "kelisim-pstatus"), ("role", "status")], Some(pt.loading)));

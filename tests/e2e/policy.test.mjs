@@ -134,6 +134,16 @@ test("the policy is not downloaded until the banner's link is clicked; a plain c
   assert.deepEqual(previous, (doc.previous ?? []).map((e) => e.url));
   // The same language buttons as the banner.
   assert.deepEqual(await page.$$eval(`${view} [data-kelisim-lang]`, (bs) => bs.map((b) => [b.dataset.kelisimLang, b.getAttribute("aria-pressed")])), [["kk", "true"], ["ru", "false"]]);
+  // The declared third parties and OAuth providers are listed after the text.
+  const cfg = demoConfig();
+  assert.deepEqual(
+    await page.$$eval(`${view} [data-kelisim-parties] [data-kelisim-party]`, (ps) => ps.map((p) => p.dataset.kelisimParty)),
+    cfg.thirdParties.map((p) => p.id),
+  );
+  assert.deepEqual(
+    await page.$$eval(`${view} [data-kelisim-parties] [data-kelisim-provider]`, (ps) => ps.map((p) => p.dataset.kelisimProvider)),
+    cfg.oauth.map((p) => p.id),
+  );
   await page.screenshot({ path: path.join(screenshotDir(), "policy-dialog-kk-desktop.png") });
 
   // Escape closes it and focus goes back to the link; the banner still decides.
