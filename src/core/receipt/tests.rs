@@ -430,7 +430,10 @@ fn demo_with_receipts(receipts: serde_json::Value) -> Result<Config, String> {
 #[test]
 fn the_receipts_config_section_decodes_and_names_bad_fields() {
     use crate::core::config::{ReceiptsConfig, Transport};
-    assert_eq!(demo().receipts, None);
+    // The demo posts to its own collector.
+    let demo_receipts = demo().receipts.unwrap();
+    assert_eq!((demo_receipts.endpoint.as_str(), demo_receipts.transport), ("/v1/receipts", Transport::Fetch));
+    assert_eq!(demo_with_receipts(serde_json::Value::Null).unwrap().receipts, None);
     let c = demo_with_receipts(serde_json::json!({"endpoint": "/v1/receipts"})).unwrap();
     assert_eq!(c.receipts, Some(ReceiptsConfig { endpoint: "/v1/receipts".into(), headers: vec![], transport: Transport::Fetch }));
     let c = demo_with_receipts(serde_json::json!({
