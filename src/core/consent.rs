@@ -229,15 +229,17 @@ pub fn resolve(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::config::{decode, tests::sample};
 
-    fn config() -> Config {
+    /// The core tests' sample config, decoded.
+    pub(crate) fn config() -> Config {
         decode(&sample()).unwrap()
     }
 
-    fn consent(cfg: &Config, choice: Choice) -> Consent {
+    /// A consent made of `choice` at a fixed time, in Kazakh.
+    pub(crate) fn consent(cfg: &Config, choice: Choice) -> Consent {
         let (categories, services, method) = resolve(cfg, &choice, None).unwrap();
         Consent {
             id: "00000000-0000-4000-8000-000000000000".into(),

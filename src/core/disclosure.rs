@@ -380,7 +380,7 @@ mod tests {
         LinkTarget { scheme, host, same_origin: false, download: false }
     }
 
-    fn id_of(c: Option<Class>) -> Option<&str> {
+    fn id_of(c: Option<Class<'_>>) -> Option<&str> {
         match c {
             Some(Class::Party(p)) => Some(&p.id),
             Some(Class::Generic) => Some("*"),

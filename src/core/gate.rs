@@ -327,29 +327,9 @@ pub fn sharing_off(config: &Config, categories: &[(String, bool)], services: &[(
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::core::config::{decode, tests::sample};
-    use crate::core::consent::{resolve, Choice};
-    use crate::core::config::Lang;
+    use crate::core::consent::tests::{config, consent};
+    use crate::core::consent::Choice;
     use proptest::prelude::*;
-
-    fn config() -> Config {
-        decode(&sample()).unwrap()
-    }
-
-    fn consent(cfg: &Config, choice: Choice) -> Consent {
-        let (categories, services, method) = resolve(cfg, &choice, None).unwrap();
-        Consent {
-            id: "00000000-0000-4000-8000-000000000000".into(),
-            subject: "00000000-0000-4000-8000-000000000001".into(),
-            given_at: 1_735_689_600_000,
-            revision: 1,
-            language: Lang::Kk,
-            categories,
-            services,
-            method,
-            gpc: false,
-        }
-    }
 
     fn custom(cats: &[(&str, bool)], svcs: &[(&str, bool)]) -> Choice {
         let own = |l: &[(&str, bool)]| l.iter().map(|(k, v)| (k.to_string(), *v)).collect();
