@@ -195,10 +195,12 @@ pub fn request(
     let _ = stream.write_all(body);
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    parse_response(&raw)
+    parse_response(&raw, method == "HEAD")
 }
 
-pub fn parse_response(raw: &[u8]) -> Resp {
+/// Parses a whole answer; `is_head`: the answer to a HEAD request, whose
+/// `Content-Length` describes a body that is not sent.
+pub fn parse_response(raw: &[u8], is_head: bool) -> Resp {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -226,7 +228,7 @@ pub fn parse_response(raw: &[u8]) -> Resp {
         .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
     {
         resp.body = dechunk(&resp.body);
-    } else if let Some(len) = resp.header("Content-Length") {
+    } else if let Some(len) = resp.header("Content-Length").filter(|_| !is_head) {
         assert_eq!(
             len.parse::<usize>().unwrap(),
             resp.body.len(),
