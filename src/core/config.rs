@@ -336,11 +336,14 @@ pub struct ConfigError {
 impl ConfigError {
     /// The error as one line: `path: message` (`config: message` for the root).
     pub fn text(&self) -> String {
-        let mut s = String::from(if self.path.is_empty() { "config" } else { &self.path });
-        s.push_str(": ");
-        s.push_str(&self.message);
-        s
+        field_error_text("config", &self.path, &self.message)
     }
+}
+
+/// `path: message`, with `root` standing for an empty path: the one-line form
+/// of every decoding error that names a field.
+pub(crate) fn field_error_text(root: &str, path: &str, message: &str) -> String {
+    super::value::cat(&[if path.is_empty() { root } else { path }, ": ", message])
 }
 
 impl fmt::Display for ConfigError {

@@ -197,10 +197,7 @@ pub struct PolicyError {
 impl PolicyError {
     /// The error as one line: `path: message` (`policy: message` for the root).
     pub fn text(&self) -> String {
-        let mut s = String::from(if self.path.is_empty() { "policy" } else { &self.path });
-        s.push_str(": ");
-        s.push_str(&self.message);
-        s
+        super::config::field_error_text("policy", &self.path, &self.message)
     }
 }
 
