@@ -4,11 +4,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use kelisim::core::config::{self, Config};
-use kelisim::core::consent::Choice;
-use kelisim::core::session::{Hints, Session};
-use kelisim::core::value::Value;
-use kelisim::core::{codec, time};
+use kelisim_core::config::{self, Config};
+use kelisim_core::consent::Choice;
+use kelisim_core::session::{Hints, Session};
+use kelisim_core::value::Value;
+use kelisim_core::{codec, time};
 
 fn to_value(j: &serde_json::Value) -> Value {
     match j {

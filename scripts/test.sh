@@ -3,9 +3,15 @@
 # Chromium, the size budget, and end-to-end tests against the served demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The seed corpus (../shared/seeds) is optional here: without it the corpus tests
+# print SKIPPED and why. .ci/run sets KELISIM_REQUIRE_SHARED=1, which makes them fail
+# instead, so CI never skips them.
 if [ ! -d ../shared/seeds ]; then
-  echo "test: ../shared (the seed documents and receipt schema) is missing beside this checkout" >&2
-  exit 1
+  if [ "${KELISIM_REQUIRE_SHARED:-}" = 1 ]; then
+    echo "test: ../shared/seeds (the seed corpus) is missing beside this checkout, and KELISIM_REQUIRE_SHARED=1 requires it" >&2
+    exit 1
+  fi
+  echo "test: NOTE: ../shared/seeds is missing beside this checkout; the seed-corpus tests will say SKIPPED" >&2
 fi
 bash scripts/setup.sh
 bash scripts/build.sh

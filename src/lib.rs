@@ -12,7 +12,8 @@
 
 extern crate alloc;
 
-pub mod core;
+/// The pure core, its own crate (`crates/core`): re-exported so the shell says `crate::core`.
+pub use kelisim_core as core;
 
 #[cfg(target_arch = "wasm32")]
 mod shell;

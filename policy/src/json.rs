@@ -1,10 +1,10 @@
 //! JSON text to and from the core's [`Value`] tree.
 //!
 //! Reading goes through serde_json; writing is done here so that fields keep
-//! the order [`kelisim::core::policy::encode`] gives them (serde_json's map
+//! the order [`kelisim_core::policy::encode`] gives them (serde_json's map
 //! would sort them), which keeps generated files stable and readable.
 
-use kelisim::core::value::Value;
+use kelisim_core::value::Value;
 
 /// Parses JSON text. The error names the line and column.
 pub fn parse(text: &str) -> Result<Value, String> {

@@ -1,5 +1,5 @@
 //! `kelisim-policy`: turns a privacy policy written as plain text or Markdown
-//! into the kelisim policy document format (see `kelisim::core::policy`), and
+//! into the kelisim policy document format (see `kelisim_core::policy`), and
 //! joins a Kazakh and a Russian text into one bilingual document.
 //!
 //! [`import`] reads one language: it repairs Latin lookalike letters
@@ -18,8 +18,8 @@ pub mod normalize;
 pub mod numbering;
 pub mod parse;
 
-use kelisim::core::config::{Lang, L10n};
-use kelisim::core::policy::{self, clauses, Edition, PolicyController, PolicyDoc, Text};
+use kelisim_core::config::{Lang, L10n};
+use kelisim_core::policy::{self, clauses, Edition, PolicyController, PolicyDoc, Text};
 use std::collections::HashMap;
 use std::fmt;
 

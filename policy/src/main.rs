@@ -1,6 +1,6 @@
 //! The `kelisim-policy` command line. See `kelisim-policy help`.
 
-use kelisim::core::config::Lang;
+use kelisim_core::config::Lang;
 use kelisim_policy::{import, merge, parse_edition, read_doc, write_doc, ImportOptions, Meta, MergeOptions, Note, Outcome, Severity};
 use std::process::ExitCode;
 

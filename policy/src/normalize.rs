@@ -6,7 +6,7 @@
 //! lookalikes (`a`, `e`, `o`, `p`, `c` ...) inside a mostly Cyrillic word are
 //! the same defect. [`normalize`] repairs them and counts what it changed.
 
-use kelisim::core::config::Lang;
+use kelisim_core::config::Lang;
 
 /// How many characters [`normalize`] replaced, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,11 +1,11 @@
 //! Numbering defects of a policy text: clause numbers used twice, numbers
 //! skipped, numbers out of order.
 
-use kelisim::core::policy::{Section, Text};
+use kelisim_core::policy::{Section, Text};
 use std::collections::{HashMap, HashSet};
 
 /// One numbering defect. `at` values are indices in document order (the
-/// order of [`kelisim::core::policy::clauses`]), so a caller that knows each
+/// order of [`kelisim_core::policy::clauses`]), so a caller that knows each
 /// clause's source line can say where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Defect {
@@ -143,7 +143,7 @@ impl Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kelisim::core::policy::Section;
+    use kelisim_core::policy::Section;
 
     fn sec(clause: &str, subs: Vec<Section>) -> Section {
         Section { clause: clause.into(), number: format!("{clause}."), heading: None, blocks: vec![], sections: subs }

@@ -18,8 +18,8 @@
 //! Inline, `**bold**` becomes strong spans, `<https://...>`, bare URLs and
 //! e-mail addresses become links (`mailto:`), and runs of spaces collapse.
 
-use kelisim::core::config::Lang;
-use kelisim::core::policy::{Block, ListItem, Section, Span, Text};
+use kelisim_core::config::Lang;
+use kelisim_core::policy::{Block, ListItem, Section, Span, Text};
 
 /// Characters that start a bulleted list item when followed by a space.
 pub const BULLETS: &[char] = &['-', '•', '✓', '✔', '*', '–', '—', '·', '▪', '●', '○', '■', '►', '➢'];
@@ -717,7 +717,7 @@ fn href_for(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kelisim::core::policy::clauses;
+    use kelisim_core::policy::clauses;
 
     fn plain(spans: &[Span]) -> String {
         spans.iter().map(|s| s.text.as_str()).collect()

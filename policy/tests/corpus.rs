@@ -7,19 +7,32 @@
 //! order: clause numbers, headings, paragraphs, list markers and items, table
 //! cells. Spacing, line breaks, bullets and `**` are not words.
 
-use kelisim::core::config::Lang;
-use kelisim::core::policy::{clauses, Block, PolicyDoc, Text};
+use kelisim_core::config::Lang;
+use kelisim_core::policy::{clauses, Block, PolicyDoc, Text};
 use kelisim_policy::{import, merge, normalize, parse, text_words, words, ImportOptions, MergeOptions, Note};
 use std::path::PathBuf;
 
 fn seeds() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/seeds");
-    assert!(
-        dir.is_dir(),
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/seeds")
+}
+
+/// Whether the corpus is here. A clone with nothing beside it skips these tests and
+/// says so on stderr; with `KELISIM_REQUIRE_SHARED=1` (CI sets it) a missing corpus is
+/// a failure, so the tests never skip silently there.
+fn corpus_present(test: &str) -> bool {
+    let dir = seeds();
+    if dir.is_dir() {
+        return true;
+    }
+    let why = format!(
         "the seed documents are missing: expected them in {} (the shared folder beside this checkout)",
         dir.display()
     );
-    dir
+    if std::env::var_os("KELISIM_REQUIRE_SHARED").is_some_and(|v| v == "1") {
+        panic!("{why}; KELISIM_REQUIRE_SHARED=1 requires them");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+    false
 }
 
 /// The five seeds: file name prefix and language.
@@ -54,6 +67,9 @@ fn said(notes: &[Note]) -> Vec<String> {
 
 #[test]
 fn every_seed_imports_without_losing_or_reordering_a_word() {
+    if !corpus_present("every_seed_imports_without_losing_or_reordering_a_word") {
+        return;
+    }
     for (prefix, lang) in SEEDS {
         let (doc, _, src) = imported(prefix, lang);
         let t = text(&doc, lang);
@@ -81,6 +97,9 @@ fn top(t: &Text) -> Vec<&str> {
 
 #[test]
 fn clause_trees_follow_the_numbering() {
+    if !corpus_present("clause_trees_follow_the_numbering") {
+        return;
+    }
     let (kk, notes, _) = imported("000_", Lang::Kk);
     let kk = text(&kk, Lang::Kk);
     assert_eq!(top(kk), ["1", "2", "3", "4", "5", "6"]);
@@ -120,6 +139,9 @@ fn clause_trees_follow_the_numbering() {
 
 #[test]
 fn operators_and_bins_are_found() {
+    if !corpus_present("operators_and_bins_are_found") {
+        return;
+    }
     let cases = [
         ("000_", Lang::Kk, "«Просто Бэк-офис» ЖШС", None),
         ("001_", Lang::Ru, "ТОО «Просто Бэк-офис»", Some("180940010420")),
@@ -139,6 +161,9 @@ fn operators_and_bins_are_found() {
 
 #[test]
 fn latin_lookalikes_are_repaired_and_counted() {
+    if !corpus_present("latin_lookalikes_are_repaired_and_counted") {
+        return;
+    }
     let (doc, notes, src) = imported("004_", Lang::Kk);
     assert!(src.contains('\u{0259}'));
     assert!(said(&notes).iter().any(|n| n.ends_with("note: replaced 100 Latin ə/Ə with Cyrillic ә/Ә")), "{:?}", said(&notes));
@@ -155,6 +180,9 @@ fn latin_lookalikes_are_repaired_and_counted() {
 
 #[test]
 fn a_seed_in_the_other_language_is_refused() {
+    if !corpus_present("a_seed_in_the_other_language_is_refused") {
+        return;
+    }
     let (name, src) = source("001_");
     let notes = import(&name, &src, &ImportOptions::new(Lang::Kk)).unwrap_err();
     assert!(said(&notes).last().unwrap().contains("error: the text looks Russian"), "{:?}", said(&notes));
@@ -165,6 +193,9 @@ fn a_seed_in_the_other_language_is_refused() {
 
 #[test]
 fn merging_000_and_001_reports_what_only_kazakh_has() {
+    if !corpus_present("merging_000_and_001_reports_what_only_kazakh_has") {
+        return;
+    }
     let (kk, _, _) = imported("000_", Lang::Kk);
     let (ru, _, _) = imported("001_", Lang::Ru);
     let (doc, notes) = merge("000.json", kk, "001.json", ru, &MergeOptions::default()).unwrap();

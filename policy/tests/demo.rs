@@ -3,8 +3,8 @@
 //! the demo works before a build. This test regenerates it and fails when the
 //! committed file has drifted from its sources.
 
-use kelisim::core::config::Lang;
-use kelisim::core::policy::{clauses, Block};
+use kelisim_core::config::Lang;
+use kelisim_core::policy::{clauses, Block};
 use kelisim_policy::{normalize, read_doc};
 use std::path::PathBuf;
 use std::process::Command;

@@ -303,8 +303,8 @@ mod tests {
     fn forty_services_fit_in_a_cookie() {
         let long = |i: usize| format!("{:0>32}", i); // ids at the maximum length
         let mut c = sample();
-        c.categories = (0..crate::core::config::MAX_CATEGORIES).map(|i| (long(i), true)).collect();
-        c.services = (0..crate::core::config::MAX_SERVICES).map(|i| (long(100 + i), i % 2 == 0)).collect();
+        c.categories = (0..crate::config::MAX_CATEGORIES).map(|i| (long(i), true)).collect();
+        c.services = (0..crate::config::MAX_SERVICES).map(|i| (long(100 + i), i % 2 == 0)).collect();
         let v = encode(&c);
         // name "kelisim=" plus the value must stay under the 4,096-byte cookie limit
         assert!(v.len() + "kelisim=".len() < 4096, "{} bytes", v.len());

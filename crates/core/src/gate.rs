@@ -6,7 +6,7 @@
 //! `location.hostname`, `document.cookie` names) and carries out the result.
 //!
 //! ```
-//! use kelisim::core::gate::{cookie_domains, glob, Tag};
+//! use kelisim_core::gate::{cookie_domains, glob, Tag};
 //! assert!(glob("_ga_*", "_ga_XYZ123") && !glob("_ga_*", "_gat"));
 //! assert_eq!(cookie_domains("app.kelisim.test"), ["app.kelisim.test", "kelisim.test"]);
 //! assert!(cookie_domains("127.0.0.1").is_empty());
@@ -327,8 +327,8 @@ pub fn sharing_off(config: &Config, categories: &[(String, bool)], services: &[(
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::core::consent::tests::{config, consent};
-    use crate::core::consent::Choice;
+    use crate::consent::tests::{config, consent};
+    use crate::consent::Choice;
     use proptest::prelude::*;
 
     fn custom(cats: &[(&str, bool)], svcs: &[(&str, bool)]) -> Choice {

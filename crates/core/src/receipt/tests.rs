@@ -1,8 +1,8 @@
 use super::*;
-use crate::core::config::{decode, Config};
-use crate::core::consent::{resolve, Choice, Consent, Method};
-use crate::core::session::{Hints, Session};
-use crate::core::value::Value;
+use crate::config::{decode, Config};
+use crate::consent::{resolve, Choice, Consent, Method};
+use crate::session::{Hints, Session};
+use crate::value::Value;
 use alloc::format;
 use alloc::string::ToString;
 use alloc::vec;
@@ -24,8 +24,9 @@ fn to_value(v: &serde_json::Value) -> Value {
     }
 }
 
+/// The repository root (this crate lives in `crates/core`).
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The demo site's config, as shipped.
@@ -76,7 +77,7 @@ fn json(u: &Unsealed) -> serde_json::Value {
 
 /// The Kantara schema as published (two `//` lines stripped), read at test time.
 fn schema() -> serde_json::Value {
-    let path = root().join("../shared/specs/kantara-consent-receipt-v1_1-schema.json");
+    let path = root().join("schema/kantara/kantara-consent-receipt-v1_1-schema.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("the Kantara schema is missing at {}: {e}", path.display()));
     let body: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
@@ -157,7 +158,7 @@ fn schema_errors(v: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn the_validator_accepts_the_spec_example_and_catches_breakage() {
-    let path = root().join("../shared/specs/kantara-consent-receipt-v1_1-example.json");
+    let path = root().join("schema/kantara/kantara-consent-receipt-v1_1-example.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("missing {}: {e}", path.display()));
     let example: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(schema_errors(&example), Vec::<String>::new());
@@ -314,7 +315,7 @@ fn every_decision_kind_maps_to_its_event_through_the_session() {
         events.push((r["kelisim"]["event"].as_str().unwrap().to_string(), r["kelisim"]["consent"]["method"].as_str().unwrap().to_string()));
     }
     // A lapsed consent replaced: renewed.
-    let later = crate::core::time::expires_at(NOW + 10);
+    let later = crate::time::expires_at(NOW + 10);
     s.tick(later);
     let (_, kind) = s.decide(&Choice::RejectAll, later, ids[0].into(), ids[1].into()).unwrap();
     let r = json(&build(&cfg, s.consent().unwrap(), &facts(Lang::Kk), &Event::from(kind)));
@@ -429,7 +430,7 @@ fn demo_with_receipts(receipts: serde_json::Value) -> Result<Config, String> {
 
 #[test]
 fn the_receipts_config_section_decodes_and_names_bad_fields() {
-    use crate::core::config::{ReceiptsConfig, Transport};
+    use crate::config::{ReceiptsConfig, Transport};
     // The demo posts to its own collector.
     let demo_receipts = demo().receipts.unwrap();
     assert_eq!((demo_receipts.endpoint.as_str(), demo_receipts.transport), ("/v1/receipts", Transport::Fetch));

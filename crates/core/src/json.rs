@@ -15,7 +15,7 @@
 //! compiled into the module.
 //!
 //! ```
-//! use kelisim::core::{json, value::Value};
+//! use kelisim_core::{json, value::Value};
 //! let v = Value::obj([("b", Value::Num(2.0)), ("a", Value::str("x\ny"))]);
 //! assert_eq!(json::canonical(&v), r#"{"a":"x\ny","b":2}"#);
 //! ```

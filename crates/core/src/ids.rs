@@ -30,6 +30,6 @@ mod tests {
         assert_eq!(uuid_v4([0xff; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
         let u = uuid_v4(*b"\x12\x34\x56\x78\x9a\xbc\xde\xf0\x12\x34\x56\x78\x9a\xbc\xde\xf0");
         assert_eq!(u, "12345678-9abc-4ef0-9234-56789abcdef0");
-        assert!(crate::core::codec::is_uuid(&u));
+        assert!(crate::codec::is_uuid(&u));
     }
 }

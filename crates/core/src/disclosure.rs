@@ -346,8 +346,8 @@ impl Disclosures {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::core::config::{decode, tests::sample};
-    use crate::core::value::Value;
+    use crate::config::{decode, tests::sample};
+    use crate::value::Value;
     use proptest::prelude::*;
 
     const NOW: i64 = 1_735_689_600_000; // 2025-01-01T00:00:00Z

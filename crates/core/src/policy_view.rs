@@ -146,7 +146,7 @@ pub fn current(sections: &[Extent], marked: Option<usize>, view_top: f64, view_b
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::core::policy::{clauses, Text};
+    use crate::policy::{clauses, Text};
     use proptest::prelude::*;
 
     fn all(t: &PolicyTexts) -> [&'static str; 11] {

@@ -312,8 +312,8 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::{decode, tests::sample};
-    use crate::core::time;
+    use crate::config::{decode, tests::sample};
+    use crate::time;
 
     const NOW: i64 = 1_735_689_600_000; // 2025-01-01T00:00:00Z
     const ID: &str = "00000000-0000-4000-8000-00000000000a";
@@ -442,8 +442,8 @@ mod tests {
     #[test]
     fn withdrawal_ends_with_a_clear_effect() {
         let mut v = sample();
-        if let crate::core::value::Value::Obj(pairs) = &mut v {
-            pairs.push(("reloadOnWithdrawal".into(), crate::core::value::Value::Bool(true)));
+        if let crate::value::Value::Obj(pairs) = &mut v {
+            pairs.push(("reloadOnWithdrawal".into(), crate::value::Value::Bool(true)));
         }
         let (mut s, _, _) = Session::start(decode(&v).unwrap(), &Hints::default(), NOW);
         let (fx, _) = s.decide(&Choice::AcceptAll, NOW, ID.into(), SUBJ.into()).unwrap();

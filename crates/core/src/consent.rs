@@ -231,7 +231,7 @@ pub fn resolve(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::config::{decode, tests::sample};
+    use crate::config::{decode, tests::sample};
 
     /// The core tests' sample config, decoded.
     pub(crate) fn config() -> Config {

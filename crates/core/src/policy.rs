@@ -8,7 +8,7 @@
 //! ("Policy document format") documents it for people.
 //!
 //! ```
-//! use kelisim::core::{policy, value::Value};
+//! use kelisim_core::{policy, value::Value};
 //! let span = |t: &str| Value::obj([("text", Value::str(t))]);
 //! let para = |t: &str| Value::obj([
 //!     ("type", Value::str("paragraph")),
