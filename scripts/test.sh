@@ -25,5 +25,7 @@ echo "== size budget"
 node scripts/size.mjs
 echo "== unit tests of the shipped JS (receipt delivery against a naive model)"
 node --test tests/unit/
+echo "== fuzzing, a short pass of every target (npm run fuzz runs longer)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz.sh
 echo "== end-to-end tests in headless Chromium"
 node --test --test-concurrency=1 tests/e2e/
