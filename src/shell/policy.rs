@@ -789,7 +789,8 @@ fn blocks(parent: &Element, list: &[Block], lead: Option<&str>) {
                     mark(&p, Some(l));
                     add(parent, &p);
                 }
-                let wrap = el("div", &[("class", "kelisim-table")], None);
+                // Focusable, so a keyboard can scroll a table wider than the screen.
+                let wrap = el("div", &[("class", "kelisim-table"), ("tabindex", "0")], None);
                 let table = el("table", &[], None);
                 for (i, row) in rows.iter().enumerate() {
                     let tr = el("tr", &[], None);
