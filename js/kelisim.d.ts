@@ -367,6 +367,8 @@ declare global {
   }
   interface WindowEventMap {
     "kelisim:ready": CustomEvent<Kelisim>;
+    /** kelisim could not start (bad config, module refused by the page's CSP, network); `detail` names what is wrong. Gated content stays held. */
+    "kelisim:error": CustomEvent<Error>;
     "kelisim:consent": CustomEvent<Consent>;
     "kelisim:change": CustomEvent<ChangeDetail>;
     "kelisim:receipt": CustomEvent<ReceiptDetail>;

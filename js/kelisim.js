@@ -8,7 +8,27 @@ const here = import.meta.url;
 let loading;
 
 function load() {
-  return (loading ??= init({ module_or_path: new URL("kelisim_core_bg.wasm", here) }));
+  const url = new URL("kelisim_core_bg.wasm", here);
+  return (loading ??= init({ module_or_path: url }).catch((e) => {
+    throw explain(e, url);
+  }));
+}
+
+// A Content Security Policy without 'wasm-unsafe-eval' makes the browser refuse to
+// compile the module (Chromium: a CompileError naming 'unsafe-eval'; others: an
+// EvalError or CompileError naming the policy). Say which directive is missing.
+function explain(e, url) {
+  const message = String(e?.message ?? e);
+  if ((e instanceof WebAssembly.CompileError || e?.name === "EvalError") && /unsafe-eval|Content.Security.Policy|CSP/i.test(message)) {
+    return new Error("kelisim: the page's Content Security Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src directive", { cause: e });
+  }
+  return new Error(`kelisim: could not load ${url}: ${message}`, { cause: e });
+}
+
+/** Tells the page that kelisim could not start (`detail` is the Error). */
+function failed(error) {
+  window.dispatchEvent(new CustomEvent("kelisim:error", { detail: error }));
+  return error;
 }
 
 /**
@@ -19,6 +39,14 @@ function load() {
  * config's `receipts` endpoint.
  */
 export async function start(config, options) {
+  try {
+    return await run(config, options);
+  } catch (e) {
+    throw failed(e instanceof Error ? e : new Error(`kelisim: ${e}`));
+  }
+}
+
+async function run(config, options) {
   await load();
   const send = options?.send;
   if (send !== undefined && typeof send !== "function") throw new Error("kelisim: start: options.send: expected a function");
@@ -64,5 +92,10 @@ const tag = [...document.querySelectorAll("script[data-config]")].find((s) => s.
 const inline = document.getElementById("kelisim-config");
 if (tag || (inline && inline.type === "application/json")) {
   load().catch(() => {}); // fetch the module while the config downloads
-  configFrom(tag, inline).then(start).catch((e) => console.error(e));
+  configFrom(tag, inline)
+    .catch((e) => {
+      throw failed(e);
+    })
+    .then(start)
+    .catch((e) => console.error(e));
 }

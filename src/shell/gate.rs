@@ -5,7 +5,9 @@
 //! commands, and keeps the site's other tabs in step.
 //!
 //! A handled element gets `data-kelisim-state`: `held`, `released` (never
-//! looked at again, so a script never runs twice) or `invalid` (it names an id
+//! looked at again, so a script never runs twice), `blocked` (released, but the
+//! page's Content Security Policy refused to run it: the browser reported a
+//! `securitypolicyviolation` for its live copy) or `invalid` (it names an id
 //! the config does not have). The `MutationObserver` that finds elements added
 //! later, and every listener, are owned by [`Gate`] and removed when it drops.
 
@@ -105,6 +107,8 @@ pub enum On {
     /// The `MutationObserver` saw nodes added or removed (its records are
     /// never read, so their type does not matter).
     Mutated,
+    /// A `securitypolicyviolation` event (captured on the document).
+    Violation,
 }
 
 /// Runs a gate listener.
@@ -129,7 +133,33 @@ pub fn on(state: &Shared, on: On, e: &Event) {
             }
         }
         On::Mutated => pass(state),
+        On::Violation => refused(e),
     }
+}
+
+/// The page's Content Security Policy refused a live copy we inserted (an inline
+/// script without the page's nonce, or a source the policy does not list): the
+/// held tag is marked `blocked`, not `released`, and the console says why.
+fn refused(e: &Event) {
+    let Some(copy) = e.target() else { return };
+    if !copy.matches("script") {
+        return;
+    }
+    // The live copy is inserted right after the tag it was made from.
+    let Some(held) = copy.previous_element_sibling() else { return };
+    if !held.matches(SCRIPTS) || attr(&held, STATE).as_deref() != Some("released") {
+        return;
+    }
+    set_attr(&held, STATE, "blocked");
+    let directive = js::get_property(e, "effectiveDirective").as_string().unwrap_or_default();
+    let category = attr(&held, "data-kelisim-category").unwrap_or_default();
+    js::error(&JsValue::from_str(&cat(&[
+        "kelisim: a released script (data-kelisim-category=\"",
+        &category,
+        "\") was blocked by the page's Content Security Policy (",
+        &directive,
+        "): give the held tag the page's nonce, or list its source",
+    ])));
 }
 
 fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
@@ -148,6 +178,7 @@ pub fn start(state: &Shared) {
             listeners.push(listen(&doc, kind, CAPTURE | PASSIVE, handler(state, On::Loaded)));
         }
         listeners.push(listen(&doc, "click", PASSIVE, handler(state, On::Click)));
+        listeners.push(listen(&doc, "securitypolicyviolation", CAPTURE | PASSIVE, handler(state, On::Violation)));
         if let Some(w) = js::Global::window() {
             listeners.push(listen(&w, "storage", PASSIVE, handler(state, On::Storage)));
         }
@@ -209,7 +240,7 @@ pub fn pass(state: &Shared) {
         for i in 0..list.length() {
             let e: Element = list.get_unchecked(i).unchecked_into();
             let seen = attr(&e, STATE);
-            if matches!(seen.as_deref(), Some("released" | "invalid")) {
+            if matches!(seen.as_deref(), Some("released" | "blocked" | "invalid")) {
                 continue;
             }
             let (category, service) = tag_attrs(&e);

@@ -392,6 +392,10 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = altKey)]
     pub fn alt_key(this: &Event) -> bool;
 
+    /// `element.previousElementSibling`.
+    #[wasm_bindgen(method, getter, js_name = previousElementSibling)]
+    pub fn previous_element_sibling(this: &Element) -> Option<Element>;
+
     /// `element.matches(selector)`; the shell passes only valid selectors.
     #[wasm_bindgen(method)]
     pub fn matches(this: &Element, selector: &str) -> bool;
