@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::cat;
 use super::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
 use crate::core::config::CookieOptions;
-use crate::core::value::{char_is, push_int};
+use crate::core::value::push_int;
 
 /// The page's document, if there is one.
 pub fn document() -> Option<Document> {
@@ -100,10 +100,7 @@ fn html_document() -> Option<HtmlDocument> {
 #[cfg(test)]
 pub fn read_cookie(name: &str) -> Option<String> {
     let all = html_document()?.cookie().ok()?;
-    all.split(char_is(';')).find_map(|pair| {
-        let (k, v) = pair.trim().split_once(char_is('='))?;
-        (k == name).then(|| v.into())
-    })
+    crate::core::cookies::values(&all, name).first().map(|v| String::from(*v))
 }
 
 /// `name=value; Max-Age=...; Path=...; SameSite=Lax[; Domain=...][; Secure]`.
