@@ -223,7 +223,10 @@ export interface Kelisim {
 
   /** Receipts not delivered yet (none when receipts are off). */
   pendingReceipts(): PendingReceipt[];
-  /** Tries every pending receipt now; resolves once the outbox is empty or holds only receipts refused for good. */
+  /**
+   * Tries every pending receipt now; always resolves: once the outbox is empty or holds only
+   * failed receipts, or its oldest pending receipt must wait for its next retry.
+   */
   flush(): Promise<void>;
   /** Every disclosure record kept in this browser (at most 100), oldest first. */
   getDisclosures(): Disclosure[];
@@ -339,11 +342,13 @@ export interface ReceiptExtension {
 
 export interface PendingReceipt {
   id: string;
-  /** "failed": refused for good (a 4xx other than 408/429); kept, not retried. */
+  /** "failed": refused for good (a 4xx other than 408/429), or it cannot be sent as built; kept, not retried. */
   status: "pending" | "failed";
   /** Attempts answered with a failure so far. */
   attempts: number;
   receipt: Receipt;
+  /** Why a failed receipt cannot be sent as built (over 64 KiB, refused by the browser). */
+  reason?: string;
 }
 
 export interface ReceiptDetail {
@@ -353,6 +358,8 @@ export interface ReceiptDetail {
   status: "sent" | "retrying" | "failed" | "dropped";
   /** The HTTP status, when there was one. */
   httpStatus?: number;
+  /** Why a "failed" receipt cannot be sent as built (over 64 KiB, refused by the browser). */
+  reason?: string;
 }
 
 export interface ChangeDetail {

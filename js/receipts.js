@@ -10,14 +10,23 @@
 //   link goes between head and tail);
 // - chain: the last chained receipt {subject, seq, hash}, or {subject, seq,
 //   text} until its hash is known (so a page closed meanwhile loses nothing);
-// - outbox: [{id, status: "pending" | "failed", attempts, receipt}], oldest
-//   first, at most MAX entries.
+// - outbox: [{id, status: "pending" | "failed", attempts, receipt, reason?}],
+//   oldest first, at most MAX entries.
+// A receipt that cannot be sent as built (over MAX_BODY bytes for fetch or
+// beacon, or a request the browser itself refuses to make) is marked failed
+// with its reason at once: it never waits in front of later ones.
 // Storage is read before and written after every change, so the tabs of a site
 // share one outbox (two tabs may send the same receipt: backends are
 // idempotent by consentReceiptID). Without storage, it all lives in memory.
 const KEY = "kelisim.receipts";
 const MAX = 100;
 const TIMEOUT_MS = 10_000;
+/**
+ * The largest body sent by fetch or beacon, in bytes: browsers refuse a
+ * keepalive fetch or a sendBeacon over 64 KiB (the core's outbox::MAX_BODY;
+ * a native test checks that the two agree).
+ */
+const MAX_BODY = 65_536;
 /** Longest wait a server's Retry-After can ask for. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
 
@@ -27,6 +36,9 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
  * random)` is the core's rule (0: delivered, -1: refused for good, else the
  * delay in ms). Nothing happens until `start()`.
  */
+/** A request the browser itself will not make: not worth another try. */
+class Refusal extends Error {}
+
 export function delivery(options, send, retry) {
   const { endpoint, headers, transport } = options ?? {};
   const beacon = transport === "beacon";
@@ -69,8 +81,8 @@ export function delivery(options, send, retry) {
       }
     }
   };
-  const emit = (id, status, http) =>
-    dispatchEvent(new CustomEvent("kelisim:receipt", { detail: http ? { id, status, httpStatus: http } : { id, status } }));
+  const emit = (id, status, http, reason) =>
+    dispatchEvent(new CustomEvent("kelisim:receipt", { detail: { id, status, ...(http && { httpStatus: http }), ...(reason && { reason }) } }));
 
   // Chains queued receipts as far as known hashes allow.
   function seal() {
@@ -123,8 +135,16 @@ export function delivery(options, send, retry) {
 
   // One attempt: [HTTP status (0: none), Retry-After in ms], or a promise of it;
   // anything thrown or rejected counts as no answer.
+  // A custom send that never settles counts as no answer after TIMEOUT_MS.
+  // A request the browser itself refuses to make (a header value it will not
+  // send, say) rejects with a Refusal.
   function attempt(receipt) {
-    if (send) return Promise.resolve(send(JSON.parse(receipt))).then(() => [200]);
+    if (send) {
+      return Promise.race([
+        Promise.resolve(send(JSON.parse(receipt))).then(() => [200]),
+        new Promise((resolve) => setTimeout(() => resolve([0]), TIMEOUT_MS)),
+      ]);
+    }
     if (beacon) return [navigator.sendBeacon(endpoint, receipt) ? 200 : 0];
     return fetch(endpoint, {
       method: "POST",
@@ -135,37 +155,72 @@ export function delivery(options, send, retry) {
     }).then((r) => {
       const after = r.headers.get("Retry-After");
       return [r.status, /^\d{1,9}$/.test(after) ? after * 1000 : 0];
+    }, (e) => {
+      // A network failure ("Failed to fetch" in Chromium) is retried. The
+      // browser's refusal to build the request is a TypeError worded
+      // "Failed to execute 'fetch' ..." (Chromium) or naming an invalid
+      // header (Firefox): sending it again cannot help.
+      if (e instanceof TypeError && /^Failed to execute|invalid header/i.test(e.message)) throw new Refusal(`the browser refused the request: ${e.message}`);
+      return [0];
     });
   }
 
-  // Sends the oldest pending receipt when it is due; resolves flush() when
-  // nothing is left to try.
+  // Why a receipt cannot be sent as built, or undefined.
+  function unsendable(receipt) {
+    if (send) return;
+    const bytes = new TextEncoder().encode(receipt).length;
+    if (bytes > MAX_BODY) return `too large: ${bytes} bytes, over the ${MAX_BODY}-byte limit of a ${beacon ? "sendBeacon" : "keepalive fetch"}`;
+  }
+
+  // Marks a receipt failed for good; it is kept, never sent again. `http`:
+  // the endpoint's refusal; else `reason` says why it cannot be sent.
+  function refuse(s, e, reason, http) {
+    e.status = "failed";
+    if (http) {
+      console.warn(`kelisim: the receipt endpoint refused receipt ${e.id} (HTTP ${http}); it is kept and not sent again`);
+    } else {
+      e.reason = reason;
+      console.warn(`kelisim: receipt ${e.id} cannot be sent (${reason}); it is kept and not sent again`);
+    }
+    write();
+    emit(e.id, "failed", http, http ? undefined : reason);
+  }
+
+  // Sends the oldest pending receipt when it is due. Resolves flush() when
+  // nothing is left to try now: no pending receipt, or the oldest one waits
+  // for its next retry (later ones wait behind it).
   function pump() {
     clearTimeout(timer);
     if (busy) return;
     const s = read();
-    const e = s.outbox.find((e) => e.status === "pending");
-    if (!e) {
-      if (!s.queue.length) waiters.splice(0).forEach((resolve) => resolve());
-      return;
+    let e;
+    for (;;) {
+      e = s.outbox.find((e) => e.status === "pending");
+      const why = e && unsendable(e.receipt);
+      if (!why) break;
+      refuse(s, e, why);
     }
+    const idle = () => !s.queue.length && waiters.splice(0).forEach((resolve) => resolve());
+    if (!e) return idle();
     const wait = (due[e.id] ?? 0) - Date.now();
     if (wait > 0) {
       timer = setTimeout(pump, wait);
-      return;
+      return idle();
     }
     busy = e.id;
     Promise.resolve(e.receipt)
       .then(attempt)
-      .catch(() => [0])
-      .then(([status, after]) => answer(e.id, status, after));
+      .then(([status, after]) => answer(e.id, status, after), (x) => x instanceof Refusal ? answer(e.id, -1, 0, x.message) : answer(e.id, 0));
   }
 
-  function answer(id, status, after = 0) {
+  function answer(id, status, after = 0, refused) {
     busy = undefined;
     const s = read();
     const e = s.outbox.find((e) => e.id === id);
-    if (e) {
+    if (e && refused) {
+      e.attempts++;
+      refuse(s, e, refused);
+    } else if (e) {
       const http = !send && !beacon && status;
       const next = retry(status, e.attempts, crypto.getRandomValues(new Uint32Array(1))[0]);
       if (next === 0) {
@@ -174,9 +229,7 @@ export function delivery(options, send, retry) {
       } else {
         e.attempts++;
         if (next < 0) {
-          e.status = "failed";
-          console.warn(`kelisim: the receipt endpoint refused receipt ${id} (HTTP ${status}); it is kept and not sent again`);
-          emit(id, "failed", http);
+          refuse(s, e, `HTTP ${status}`, http);
         } else {
           due[id] = Date.now() + Math.max(next, Math.min(after, MAX_RETRY_AFTER_MS));
           emit(id, "retrying", http);
@@ -200,12 +253,12 @@ export function delivery(options, send, retry) {
       // A beacon cannot carry headers, and a custom send may not finish: those wait for the next visit.
       if (!send && !Object.keys(headers ?? {}).length) {
         addEventListener("pagehide", () => {
-          for (const e of read().outbox) if (e.status === "pending") navigator.sendBeacon(endpoint, e.receipt);
+          for (const e of read().outbox) if (e.status === "pending" && !unsendable(e.receipt)) navigator.sendBeacon(endpoint, e.receipt);
         });
       }
     },
     pending: () =>
-      read().outbox.map((e) => ({ id: e.id, status: e.status, attempts: e.attempts, receipt: JSON.parse(e.receipt) })),
+      read().outbox.map((e) => ({ id: e.id, status: e.status, attempts: e.attempts, receipt: JSON.parse(e.receipt), ...(e.reason && { reason: e.reason }) })),
     flush() {
       return new Promise((resolve) => {
         waiters.push(resolve);

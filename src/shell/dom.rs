@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::cat;
 use super::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
 use crate::core::config::CookieOptions;
-use crate::core::value::{char_is, push_int};
+use crate::core::value::push_int;
 
 /// The page's document, if there is one.
 pub fn document() -> Option<Document> {
@@ -95,13 +95,12 @@ fn html_document() -> Option<HtmlDocument> {
     document()?.dyn_into::<HtmlDocument>().ok()
 }
 
-/// Reads a cookie by name from `document.cookie`.
+/// Reads a cookie by name from `document.cookie` (the first listed; the
+/// consent cookie is read through `cookies::read`).
+#[cfg(test)]
 pub fn read_cookie(name: &str) -> Option<String> {
     let all = html_document()?.cookie().ok()?;
-    all.split(char_is(';')).find_map(|pair| {
-        let (k, v) = pair.trim().split_once(char_is('='))?;
-        (k == name).then(|| v.into())
-    })
+    crate::core::cookies::values(&all, name).first().map(|v| String::from(*v))
 }
 
 /// `name=value; Max-Age=...; Path=...; SameSite=Lax[; Domain=...][; Secure]`.
@@ -125,7 +124,9 @@ fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
 pub fn write_cookie(opts: &CookieOptions, value: &str, max_age: i64) -> bool {
     let Some(doc) = html_document() else { return false };
     let _ = doc.set_cookie(&cookie_line(opts, value, max_age));
-    read_cookie(&opts.name).as_deref() == Some(value)
+    // Any of the values: a copy at another path may be listed first.
+    let jar = doc.cookie().unwrap_or_default();
+    crate::core::cookies::values(&jar, &opts.name).contains(&value)
 }
 
 /// Deletes the consent cookie (same name, path and domain, `Max-Age=0`).

@@ -6,6 +6,7 @@
 //! there is no reference cycle and nothing is leaked.
 
 mod convert;
+mod cookies;
 mod disclose;
 mod disclose_view;
 mod dom;
@@ -141,7 +142,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
             navigator.push(tag);
         }
     }
-    let cookie = dom::read_cookie(&config.cookie.name);
+    let cookie = cookies::read(&config, dom::now());
     let hints = Hints {
         cookie: cookie.as_deref(),
         saved_language: saved.as_deref(),

@@ -237,3 +237,110 @@ test("a rejected or throwing send, and a false from sendBeacon, wait for the bac
   assert.deepEqual(v.events.map((e) => e.status), ["retrying", "sent"]);
   assert.deepEqual(JSON.parse(v.storage.get("kelisim.receipts")).outbox, []);
 });
+
+/** A receipt of about `bytes` bytes (Cyrillic text counts two bytes a letter). */
+const sized = (id, bytes) => `${id}\ns\n{"id":"${id}","pad":"${"ж".repeat(Math.ceil(bytes / 2))}","kelisim":{"chain":\n}}`;
+const fire = (w, ms) => {
+  w.now += ms;
+  for (const t of w.timers.splice(0)) if (t.fn && t.at <= w.now) t.fn(); else if (t.fn) w.timers.push(t);
+};
+
+test("a receipt over 64 KiB is marked failed with its reason at once and never blocks later ones; flush resolves", async () => {
+  for (const transport of ["fetch", "beacon"]) {
+    const w = fakeBrowser();
+    const beacons = [];
+    Object.defineProperty(globalThis, "navigator", { value: { sendBeacon: (u, body) => beacons.push(body) > 0 }, configurable: true });
+    const d = delivery({ endpoint: "/v1/receipts", transport }, undefined, retry);
+    d.start();
+    d.intake(sized("big", 70_000));
+    d.intake(sized("small", 100));
+    let flushed = false;
+    d.flush().then(() => (flushed = true));
+    await settle();
+    const sentBodies = transport === "fetch" ? w.flights.map((f) => JSON.parse(f.body).id) : beacons.map((b) => JSON.parse(b).id);
+    assert.deepEqual(sentBodies, ["small"], `${transport}: the big one is never attempted, the next one goes at once`);
+    w.flights.forEach((f) => f.resolve({ status: 201, headers: { get: () => null } }));
+    await settle();
+    const failed = w.events.find((e) => e.id === "big");
+    assert.equal(failed.status, "failed");
+    assert.match(failed.reason, /^too large: \d+ bytes, over the 65536-byte limit of a (keepalive fetch|sendBeacon)$/);
+    assert.ok(!("httpStatus" in failed));
+    assert.ok(w.warnings.some((m) => m.includes("receipt big cannot be sent (too large")), w.warnings.join("\n"));
+    assert.deepEqual(d.pending().map((e) => [e.id, e.status, e.reason?.slice(0, 9)]), [["big", "failed", "too large"]]);
+    assert.ok(w.events.some((e) => e.id === "small" && e.status === "sent"));
+    assert.ok(flushed, `${transport}: flush() resolved`);
+  }
+  // Exactly at the limit is sent; one byte over is not.
+  const w = fakeBrowser();
+  const d = delivery({ endpoint: "/v1/receipts" }, undefined, retry);
+  d.start();
+  const exact = (id, n) => {
+    const head = `{"id":"${id}","pad":"`;
+    const tail = `","kelisim":{"chain":{"prev":null,"seq":1}}}`;
+    return `${id}\n${id}\n${head}${"x".repeat(n - head.length - tail.length)}","kelisim":{"chain":\n}}`;
+  };
+  d.intake(exact("at", 65_536));
+  await settle();
+  assert.equal(w.flights.length, 1);
+  assert.equal(new TextEncoder().encode(w.flights[0].body).length, 65_536);
+  w.flights[0].resolve({ status: 201, headers: { get: () => null } });
+  d.intake(exact("over", 65_537));
+  await settle();
+  assert.equal(w.events.at(-1).status, "failed");
+  assert.equal(w.events.at(-1).id, "over");
+});
+
+test("a request the browser refuses to make is failed with the reason; a network failure is retried", async () => {
+  const w = fakeBrowser();
+  const d = delivery({ endpoint: "/v1/receipts", headers: { "X-Key": "a\nb" } }, undefined, retry);
+  d.start();
+  d.intake(sized("r0", 10));
+  d.intake(sized("r1", 10));
+  await settle();
+  w.flights.shift().reject(new TypeError("Failed to execute 'fetch' on 'Window': Invalid value"));
+  await settle();
+  assert.deepEqual(w.events[0], { id: "r0", status: "failed", reason: "the browser refused the request: Failed to execute 'fetch' on 'Window': Invalid value" });
+  // The next one goes at once; a network failure is "retrying".
+  assert.equal(JSON.parse(w.flights[0].body).id, "r1");
+  w.flights.shift().reject(new TypeError("Failed to fetch"));
+  await settle();
+  assert.deepEqual(w.events[1], { id: "r1", status: "retrying" });
+  assert.deepEqual(d.pending().map((e) => [e.id, e.status, e.attempts]), [["r0", "failed", 1], ["r1", "pending", 1]]);
+});
+
+test("flush() resolves while the endpoint is down, and when a custom send never settles", async () => {
+  const w = fakeBrowser();
+  const d = delivery({ endpoint: "/v1/receipts" }, undefined, retry);
+  d.start();
+  d.intake(sized("r0", 10));
+  d.intake(sized("r1", 10));
+  await settle();
+  let flushed = 0;
+  d.flush().then(() => flushed++);
+  await settle();
+  // The attempt in flight (from intake) answers 503: the oldest must wait its backoff.
+  w.flights.shift().resolve({ status: 503, headers: { get: () => null } });
+  await settle();
+  assert.equal(flushed, 1, "resolved: nothing can be tried before the next retry");
+  assert.deepEqual(d.pending().map((e) => e.status), ["pending", "pending"]);
+  // A second flush tries again at once, and resolves again.
+  d.flush().then(() => flushed++);
+  await settle();
+  assert.equal(w.flights.length, 1);
+  w.flights.shift().reject(new TypeError("Failed to fetch"));
+  await settle();
+  assert.equal(flushed, 2);
+
+  const v = fakeBrowser();
+  const never = delivery(undefined, () => new Promise(() => {}), retry);
+  never.start();
+  never.intake(sized("r2", 10));
+  let done = false;
+  never.flush().then(() => (done = true));
+  await settle();
+  assert.equal(done, false);
+  fire(v, 10_000);
+  await settle();
+  assert.equal(done, true, "a send that never settles counts as no answer after 10 s");
+  assert.deepEqual(v.events, [{ id: "r2", status: "retrying" }]);
+});

@@ -582,8 +582,24 @@ fn controller(root: &Obj, langs: &[Lang]) -> R<Controller> {
         None => None,
     };
     let email = opt_string(&c, "email")?;
+    if let Some(e) = email {
+        if !is_email(e) {
+            return fail(&c.at("email"), &["\"", e, "\" is not an e-mail address such as privacy@example.kz"]);
+        }
+    }
     let phone = opt_string(&c, "phone")?;
-    let url = opt_string(&c, "url")?;
+    if let Some(p) = phone {
+        if !is_phone(p) {
+            return fail(
+                &c.at("phone"),
+                &["\"", p, "\" is not a phone number (digits with spaces, dots, dashes or brackets, an optional leading +, 3 to 15 digits; or an RFC 3966 tel: URI)"],
+            );
+        }
+    }
+    let url = match c.opt("url") {
+        Some(_) => Some(abs_url(&c, "url")?),
+        None => None,
+    };
     Ok(Controller {
         name: owned(name),
         bin: bin.into(),
@@ -647,6 +663,54 @@ fn policy_document(v: &Value, path: &Path, langs: &[Lang]) -> R<L10n> {
         }
     }
     Ok(owned(urls))
+}
+
+/// A plausible e-mail address: `local@domain`, one `@`, no spaces, control
+/// characters or `<>()[]\\,;:"`, a domain of at least two dot-separated labels
+/// (letters, digits, `-`, any non-ASCII letter for internationalised names;
+/// no label empty or starting or ending with `-`), at most 254 bytes.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once(char_is('@')) else { return false };
+    let plain = |b: u8| b > b' ' && b != 0x7f && !b"<>()[]\\,;:\"@".contains(&b);
+    s.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && all_bytes(local, plain)
+        && domain.split(char_is('.')).count() >= 2
+        && domain.split(char_is('.')).all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && all_bytes(label, |b| b.is_ascii_alphanumeric() || b == b'-' || b >= 0x80)
+        })
+}
+
+/// A phone number [`receipt::tel`](super::receipt::tel) turns into an RFC 3966
+/// URI: digits separated by spaces, dots, dashes or brackets, an optional
+/// leading `+`, 3 to 15 digits (E.164 has at most 15); or already a `tel:`
+/// URI of that form (visual separators `-` `.` `(` `)`, then optional
+/// `;name=value` parameters of URI characters).
+pub fn is_phone(s: &str) -> bool {
+    let (number, params) = match s.strip_prefix("tel:") {
+        Some(rest) => match rest.split_once(char_is(';')) {
+            Some((n, p)) => (n, Some(p)),
+            None => (rest, None),
+        },
+        None => (s, None),
+    };
+    let uri = s.starts_with("tel:");
+    let body = number.strip_prefix('+').unwrap_or(number);
+    let sep = |b: u8| if uri { b"-.()".contains(&b) } else { b" .-()".contains(&b) };
+    let digits = body.bytes().filter(u8::is_ascii_digit).count();
+    let params_ok = params.is_none_or(|p| {
+        p.split(char_is(';')).all(|kv| {
+            !kv.is_empty() && all_bytes(kv, |b| b.is_ascii_alphanumeric() || b"-_.!~*'()=+%/:&$[]".contains(&b))
+        })
+    });
+    (3..=15).contains(&digits)
+        && body.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'(')
+        && body.bytes().all(|b| b.is_ascii_digit() || sep(b))
+        && params_ok
 }
 
 /// True for a relative URL or an `http:`/`https:` one. Anything with another
@@ -1183,6 +1247,35 @@ pub(crate) mod tests {
         assert!(c.categories[0].required && !c.categories[1].required);
         assert_eq!(c.services().count(), 3);
         assert!(c.knows("yandex-metrica") && c.knows("marketing") && !c.knows("nope"));
+    }
+
+    #[test]
+    fn controller_fields_that_reach_receipts_are_checked() {
+        let with = |field: &str, value: &str| {
+            let mut v = sample();
+            set(&mut v, &["controller", field], Some(Value::str(value)));
+            decode(&v).map(|_| ()).map_err(|e| e.to_string())
+        };
+        for ok in ["https://sapar.example.kz", "http://sapar.example.kz/about", "HTTPS://X.KZ"] {
+            assert_eq!(with("url", ok), Ok(()), "{ok}");
+        }
+        for bad in ["javascript:alert(1)", "/about", "data:text/html,x", "https:// x.kz", "java\tscript:alert(1)", "ftp://x.kz"] {
+            assert_eq!(with("url", bad), Err("controller.url: must be an absolute http(s) URL".into()), "{bad}");
+        }
+        for ok in ["privacy@sapar.example.kz", "a.b+c@x.kz", "дербес@сапар.қаз"] {
+            assert_eq!(with("email", ok), Ok(()), "{ok}");
+        }
+        for bad in ["privacy", "@x.kz", "a@", "a@kz", "a@@x.kz", "a b@x.kz", "a@x..kz", "<a@x.kz>", "a@-x.kz", "a@x.kz\n"] {
+            let e = with("email", bad).unwrap_err();
+            assert!(e.starts_with("controller.email: ") && e.contains("is not an e-mail address"), "{bad}: {e}");
+        }
+        for ok in ["+7 727 355 14 20", "+7 (727) 355-14-20", "8.727.355.14.20", "tel:+7-727-355-14-20", "tel:355-14-20;phone-context=+7", "112"] {
+            assert_eq!(with("phone", ok), Ok(()), "{ok}");
+        }
+        for bad in ["call us", "+7 727 355 14 20 ext", "12", "+1234567890123456", "tel:+7 727", "javascript:1", "++7 727", "+7\u{202e}727", "tel:+7;;x"] {
+            let e = with("phone", bad).unwrap_err();
+            assert!(e.starts_with("controller.phone: ") && e.contains("is not a phone number"), "{bad}: {e}");
+        }
     }
 
     #[test]

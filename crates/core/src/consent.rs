@@ -103,6 +103,12 @@ pub enum Invalid {
     RevisionChanged,
     /// The config has a category or service the visitor never answered.
     Unanswered(String),
+    /// `givenAt` lies more than [`CLOCK_SKEW_MS`] after the clock: not
+    /// written by this visitor's browser.
+    FromTheFuture,
+    /// `givenAt` lies before [`FORMAT_EPOCH_MS`], before any kelisim build
+    /// wrote the cookie.
+    TooOld,
 }
 
 impl Invalid {
@@ -111,6 +117,8 @@ impl Invalid {
         match self {
             Invalid::Expired => "it expired".into(),
             Invalid::RevisionChanged => "the policy revision changed".into(),
+            Invalid::FromTheFuture => "it is dated in the future (more than 5 minutes ahead of this clock)".into(),
+            Invalid::TooOld => "it is dated before the cookie format existed".into(),
             Invalid::Unanswered(id) => {
                 let mut s = String::from("\"");
                 s.push_str(id);
@@ -125,6 +133,53 @@ impl core::fmt::Display for Invalid {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.text())
     }
+}
+
+/// How far a consent's `givenAt` may lie ahead of the reading clock and still
+/// count: 5 minutes, for a visitor whose clock was set back a little (or
+/// another tab's, on a device whose clock was corrected) after deciding.
+pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// The earliest `givenAt` read: 2025-01-01T00:00:00Z. No kelisim build wrote
+/// the cookie before it.
+pub const FORMAT_EPOCH_MS: i64 = 1_735_689_600_000;
+
+/// Reads a decoded cookie against the config, so that nothing the visitor did
+/// not write decides (the checksum only detects accidents; anyone who can set
+/// a cookie can compute it):
+///
+/// - ids the config does not know are dropped;
+/// - a required category, and each of its services, reads as accepted;
+/// - a service reads as refused while its category is refused;
+/// - a `givenAt` more than [`CLOCK_SKEW_MS`] ahead of `now`, or before
+///   [`FORMAT_EPOCH_MS`], makes the whole consent unreadable.
+///
+/// Lists come out in config order. Ids the config has but the cookie lacks
+/// stay absent (then [`check`] says [`Invalid::Unanswered`]).
+pub fn admit(mut c: Consent, config: &Config, now: i64) -> Result<Consent, Invalid> {
+    if c.given_at > now.saturating_add(CLOCK_SKEW_MS) {
+        return Err(Invalid::FromTheFuture);
+    }
+    if c.given_at < FORMAT_EPOCH_MS {
+        return Err(Invalid::TooOld);
+    }
+    let mut cats = Vec::with_capacity(config.categories.len());
+    let mut svcs = Vec::new();
+    for cat in &config.categories {
+        let on = c.categories.iter().find(|(k, _)| *k == cat.id).map(|(_, v)| *v || cat.required);
+        if let Some(on) = on {
+            cats.push((cat.id.clone(), on));
+        }
+        for s in &cat.services {
+            if let Some((_, v)) = c.services.iter().find(|(k, _)| *k == s.id) {
+                let state = cat.required || (*v && on == Some(true));
+                svcs.push((s.id.clone(), state));
+            }
+        }
+    }
+    c.categories = cats;
+    c.services = svcs;
+    Ok(c)
 }
 
 /// Checks a stored consent against the config and the clock.
@@ -338,6 +393,95 @@ pub(crate) mod tests {
         svc.id = "vk-pixel".into();
         cfg.categories[2].services.push(svc);
         assert_eq!(check(&c, &cfg, c.given_at), Err(Invalid::Unanswered("vk-pixel".into())));
+    }
+
+    #[test]
+    fn admit_drops_forged_ids_and_impossible_states() {
+        let cfg = config();
+        let mut c = consent(&cfg, Choice::RejectAll);
+        let now = c.given_at + 1000;
+        c.categories.push(("evil".into(), true));
+        c.categories[0].1 = false; // necessary:0
+        c.services.push(("evil-pixel".into(), true));
+        c.services[0].1 = true; // yandex-metrica on while analytics is off
+        let a = admit(c.clone(), &cfg, now).unwrap();
+        assert_eq!(a.state("evil"), None);
+        assert_eq!(a.state("evil-pixel"), None);
+        assert_eq!(a.state("necessary"), Some(true));
+        assert_eq!(a.state("yandex-metrica"), Some(false));
+        assert_eq!(a.categories.len(), 3);
+        assert_eq!(check(&a, &cfg, now), Ok(()));
+        // Dates: 5 minutes of skew are allowed, not more; nothing before the format.
+        let dated = |given_at| Consent { given_at, ..c.clone() };
+        assert!(admit(dated(now + CLOCK_SKEW_MS), &cfg, now).is_ok());
+        assert_eq!(admit(dated(now + CLOCK_SKEW_MS + 1), &cfg, now), Err(Invalid::FromTheFuture));
+        assert_eq!(admit(dated(now + 10 * 365 * 86_400_000), &cfg, now), Err(Invalid::FromTheFuture));
+        assert_eq!(admit(dated(FORMAT_EPOCH_MS - 1), &cfg, now), Err(Invalid::TooOld));
+        assert!(admit(dated(FORMAT_EPOCH_MS), &cfg, now).is_ok());
+        assert_eq!(Invalid::FromTheFuture.text(), "it is dated in the future (more than 5 minutes ahead of this clock)");
+    }
+
+    fn arb_state_list(ids: &'static [&'static str]) -> impl proptest::strategy::Strategy<Value = Vec<(String, bool)>> {
+        use proptest::prelude::*;
+        proptest::collection::vec((proptest::sample::select(ids), any::<bool>()), 0..8).prop_map(|v| {
+            let mut out: Vec<(String, bool)> = Vec::new();
+            for (k, on) in v {
+                if !out.iter().any(|(x, _)| x == k) {
+                    out.push((k.to_string(), on));
+                }
+            }
+            out
+        })
+    }
+
+    proptest::proptest! {
+        /// `admit` against a naive oracle, on lists mixing the config's ids
+        /// with forged ones in any order and state.
+        #[test]
+        fn admit_matches_a_naive_oracle(
+            cats in arb_state_list(&["necessary", "analytics", "marketing", "evil", "x-1"]),
+            svcs in arb_state_list(&["yandex-metrica", "google-analytics", "facebook-pixel", "evil", "necessary", "vk"]),
+            offset in -1_000_000i64..1_000_000,
+        ) {
+            let cfg = config();
+            let mut c = consent(&cfg, Choice::RejectAll);
+            let now = c.given_at + 400_000;
+            c.given_at = now + offset;
+            c.categories = cats.clone();
+            c.services = svcs.clone();
+            let got = admit(c.clone(), &cfg, now);
+            if offset > CLOCK_SKEW_MS {
+                proptest::prop_assert_eq!(got, Err(Invalid::FromTheFuture));
+                return Ok(());
+            }
+            if now + offset < FORMAT_EPOCH_MS {
+                proptest::prop_assert_eq!(got, Err(Invalid::TooOld));
+                return Ok(());
+            }
+            let got = got.unwrap();
+            // Oracle: look everything up by id in the config.
+            let cat_of = |svc: &str| cfg.categories.iter().find(|k| k.services.iter().any(|s| s.id == svc));
+            for (id, on) in &got.categories {
+                let k = cfg.categories.iter().find(|k| &k.id == id);
+                proptest::prop_assert!(k.is_some(), "unknown category {} kept", id);
+                let raw = cats.iter().find(|(x, _)| x == id).unwrap().1;
+                proptest::prop_assert_eq!(*on, raw || k.unwrap().required);
+            }
+            for (id, on) in &got.services {
+                let k = cat_of(id);
+                proptest::prop_assert!(k.is_some(), "unknown service {} kept", id);
+                let k = k.unwrap();
+                let raw = svcs.iter().find(|(x, _)| x == id).unwrap().1;
+                let cat_on = got.state(&k.id) == Some(true);
+                proptest::prop_assert_eq!(*on, k.required || (raw && cat_on));
+            }
+            // Nothing known was lost.
+            for (id, _) in cats.iter().chain(svcs.iter()) {
+                let known = cfg.categories.iter().any(|k| &k.id == id && cats.iter().any(|(x, _)| x == id))
+                    || cat_of(id).is_some() && svcs.iter().any(|(x, _)| x == id);
+                proptest::prop_assert_eq!(got.state(id).is_some(), known, "{}", id);
+            }
+        }
     }
 
     #[test]

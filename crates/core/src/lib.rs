@@ -16,6 +16,7 @@ extern crate alloc;
 pub mod codec;
 pub mod config;
 pub mod consent;
+pub mod cookies;
 pub mod disclosure;
 pub mod disclosure_texts;
 pub mod ids;

@@ -7,6 +7,12 @@
 //! against a naive model in `tests/unit/outbox.test.mjs`.
 
 
+/// The largest receipt body sent, in bytes: browsers refuse a `keepalive`
+/// fetch or a `sendBeacon` body over 64 KiB (the collector refuses bodies
+/// over it too). `js/receipts.js` checks each receipt against the same
+/// number before sending and marks a larger one `failed` at once.
+pub const MAX_BODY: usize = 65_536;
+
 /// First retry delay, before jitter.
 pub const BASE_MS: i64 = 1_000;
 /// Longest retry delay.
@@ -60,6 +66,13 @@ pub fn retry(status: u16, attempts: u32, random: u32) -> f64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_delivery_checks_the_same_limit() {
+        let js = include_str!("../../../js/receipts.js");
+        assert!(js.contains("const MAX_BODY = 65_536;"), "js/receipts.js must check receipts against outbox::MAX_BODY");
+        assert_eq!(MAX_BODY, 65_536);
+    }
 
     #[test]
     fn classifies_statuses() {

@@ -15,7 +15,8 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use super::config::{Config, ConfigError, Lang};
+use alloc::vec;
+use super::config::{Config, ConfigError, L10n, Lang};
 use super::consent::Consent;
 use super::json;
 use super::session::DecisionKind;
@@ -220,8 +221,15 @@ fn disclosed<'c>(config: &'c Config, kind: DisclosureKind, party: &'c str, host:
     }
 }
 
-/// Checks that the config can fill a receipt: Kantara requires the
-/// controller's e-mail and phone.
+/// Room the size check keeps for what only the page knows when a receipt is
+/// made: the page's address the policy URL is resolved against, and the
+/// longest `collectionMethod`.
+pub const RESERVE: usize = 4_096;
+
+/// Checks that the config can fill a receipt (Kantara requires the
+/// controller's e-mail and phone), and that its texts leave every receipt
+/// under [`outbox::MAX_BODY`](super::outbox::MAX_BODY) bytes with
+/// [`RESERVE`] to spare: a receipt over it could never be sent.
 pub fn check(config: &Config) -> Result<(), ConfigError> {
     let c = &config.controller;
     for (field, present) in [("email", c.email.is_some()), ("phone", c.phone.is_some())] {
@@ -232,7 +240,113 @@ pub fn check(config: &Config) -> Result<(), ConfigError> {
             });
         }
     }
+    let size = largest(config);
+    let limit = super::outbox::MAX_BODY - RESERVE;
+    if size > limit {
+        let (path, len) = longest_text(config);
+        let mut message = String::from("this text (");
+        push_int(&mut message, len as i64);
+        message.push_str(" bytes) is the longest of those that go into consent receipts, which would reach ");
+        push_int(&mut message, size as i64);
+        message.push_str(" bytes, over the ");
+        push_int(&mut message, limit as i64);
+        message.push_str(" a receipt may take (browsers send at most 65,536 bytes with keepalive or sendBeacon; ");
+        push_int(&mut message, RESERVE as i64);
+        message.push_str(" are kept for the page address): shorten it or other texts");
+        return Err(ConfigError { path, message });
+    }
     Ok(())
+}
+
+/// The size in bytes of the largest receipt the config can make: a decision
+/// accepting everything, and a disclosure of the third party (and the OAuth
+/// provider) with the longest texts, to a host of the longest name, in each
+/// language, with the chain link at its longest.
+pub fn largest(config: &Config) -> usize {
+    let all = |ids: &mut dyn Iterator<Item = &String>| ids.map(|id| (id.clone(), true)).collect::<Vec<_>>();
+    let uuid = "00000000-0000-4000-8000-000000000000";
+    let host = "a".repeat(253);
+    let mut most = 0;
+    for &lang in &config.languages {
+        let consent = Consent {
+            id: uuid.into(),
+            subject: uuid.into(),
+            given_at: 4_102_444_800_000, // 2100-01-01
+            revision: config.policy.revision,
+            language: lang,
+            categories: all(&mut config.categories.iter().map(|c| &c.id)),
+            services: all(&mut config.services().map(|(_, s)| &s.id)),
+            method: super::consent::Method::AcceptAll,
+            gpc: true,
+        };
+        let facts = Facts { id: uuid, now: 4_102_444_800_000, method: "preferences: reject all", language: lang, policy_url: config.policy.url.get(lang) };
+        let link = config.third_parties.iter().max_by_key(|t| t.name.get(lang).len() + t.collects.get(lang).len() + t.purpose.get(lang).len());
+        let login = config.oauth.iter().max_by_key(|o| 2 * o.name.get(lang).len() + o.receives.get(lang).len());
+        let mut events = vec![Event::Given];
+        for (kind, party) in [(DisclosureKind::Link, link.map(|t| t.id.as_str())), (DisclosureKind::OAuth, login.map(|o| o.id.as_str()))] {
+            if let Some(party) = party {
+                events.push(Event::Disclosure { kind, party, host: &host, outcome: Outcome::Continued });
+            }
+        }
+        for e in &events {
+            let u = build(config, &consent, &facts, e);
+            let prev = "0".repeat(64);
+            most = most.max(u.seal(u64::from(u32::MAX) * 1000, Some(&prev)).len());
+        }
+    }
+    most
+}
+
+/// The path and byte length of the longest text that goes into receipts.
+fn longest_text(config: &Config) -> (String, usize) {
+    use super::value::cat;
+    let mut best = (String::new(), 0);
+    let mut see = |path: &dyn Fn() -> String, text: &L10n| {
+        for (code, t) in [("kk", &text.kk), ("ru", &text.ru)] {
+            if t.len() > best.1 {
+                best = (cat(&[&path(), ".", code]), t.len());
+            }
+        }
+    };
+    let idx = |base: &str, i: usize, field: &str| {
+        let mut s = String::from(base);
+        s.push('[');
+        push_int(&mut s, i as i64);
+        s.push_str("].");
+        s.push_str(field);
+        s
+    };
+    see(&|| "controller.name".into(), &config.controller.name);
+    if let Some(a) = &config.controller.address {
+        see(&|| "controller.address".into(), a);
+    }
+    for (i, c) in config.categories.iter().enumerate() {
+        see(&|| idx("categories", i, "title"), &c.title);
+        see(&|| idx("categories", i, "description"), &c.description);
+        for (j, d) in c.data.iter().enumerate() {
+            see(&|| {
+                let mut p = idx("categories", i, "data");
+                p.push('[');
+                push_int(&mut p, j as i64);
+                p.push(']');
+                p
+            }, d);
+        }
+    }
+    for (i, t) in config.third_parties.iter().enumerate() {
+        for (field, text) in [("name", &t.name), ("collects", &t.collects), ("purpose", &t.purpose)] {
+            see(&|| idx("thirdParties", i, field), text);
+        }
+    }
+    for (i, o) in config.oauth.iter().enumerate() {
+        for (field, text) in [("name", &o.name), ("receives", &o.receives)] {
+            see(&|| idx("oauth", i, field), text);
+        }
+    }
+    if config.policy.version.len() > best.1 {
+        best = ("policy.version".into(), config.policy.version.len());
+    }
+    best
 }
 
 /// A receipt without its chain link: its canonical text is

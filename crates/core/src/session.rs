@@ -127,7 +127,13 @@ impl Session {
         let mut discarded = None;
         let stored = match hints.cookie.map(codec::decode) {
             None => None,
-            Some(Ok(c)) => Some(c),
+            Some(Ok(c)) => match consent::admit(c, &config, now) {
+                Ok(c) => Some(c),
+                Err(why) => {
+                    discarded = Some(Discarded::Invalid(why));
+                    None
+                }
+            },
             Some(Err(e)) => {
                 discarded = Some(Discarded::Unreadable(e));
                 None
@@ -188,6 +194,7 @@ impl Session {
     pub fn sync(&mut self, value: Option<&str>, now: i64) -> Vec<Effect> {
         let next = value
             .and_then(|v| codec::decode(v).ok())
+            .and_then(|c| consent::admit(c, &self.config, now).ok())
             .filter(|c| consent::check(c, &self.config, now).is_ok());
         let before = self.consent();
         let Some(next) = next else {

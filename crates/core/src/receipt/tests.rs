@@ -466,3 +466,55 @@ fn the_receipts_config_section_decodes_and_names_bad_fields() {
         assert_eq!(demo_with_receipts(value.clone()).unwrap_err(), want, "{value}");
     }
 }
+
+#[test]
+fn the_largest_receipt_is_measured_and_bounds_every_real_one() {
+    let cfg = demo();
+    assert_eq!(check(&cfg), Ok(()));
+    let most = largest(&cfg);
+    // Every receipt the demo config makes, sealed, is no larger.
+    for lang in [Lang::Kk, Lang::Ru] {
+        for choice in [Choice::AcceptAll, Choice::RejectAll] {
+            let c = Consent { language: lang, ..consent(&cfg, choice.clone()) };
+            let mut events = vec![Event::Given];
+            for t in &cfg.third_parties {
+                events.push(Event::Disclosure { kind: DisclosureKind::Link, party: &t.id, host: "www.facebook.com", outcome: Outcome::Cancelled });
+            }
+            for e in &events {
+                let text = build(&cfg, &c, &facts(lang), e).seal(7, Some(&"f".repeat(64)));
+                assert!(text.len() <= most, "{} > {most}", text.len());
+            }
+        }
+    }
+    assert!(most < 20_000, "the demo's largest receipt is {most} bytes");
+}
+
+#[test]
+fn a_config_whose_texts_push_a_receipt_over_64_kib_is_refused_naming_the_longest_text() {
+    let text = std::fs::read_to_string(root().join("www/kelisim.config.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // A Russian-only site, so the Russian receipts are the largest.
+    json["languages"] = serde_json::json!(["ru"]);
+    json["defaultLanguage"] = serde_json::json!("ru");
+    // Just under: accepted; the same text a little longer: refused.
+    let base = largest(&decode(&to_value(&json)).unwrap());
+    let room = crate::outbox::MAX_BODY - RESERVE - base;
+    let old = json["categories"][2]["description"]["ru"].as_str().unwrap().to_string();
+    let grow = |json: &mut serde_json::Value, extra: usize| {
+        json["categories"][2]["description"]["ru"] = serde_json::Value::String(format!("{old}{}", "ж".repeat(extra / 2)));
+        decode(&to_value(json)).unwrap()
+    };
+    let fits = grow(&mut json, room);
+    assert!(largest(&fits) <= crate::outbox::MAX_BODY - RESERVE);
+    assert_eq!(check(&fits), Ok(()));
+    let over = grow(&mut json, room + 2);
+    let err = check(&over).unwrap_err();
+    assert_eq!(err.path, "categories[2].description.ru");
+    assert!(err.to_string().starts_with("categories[2].description.ru: this text ("), "{err}");
+    assert!(err.message.contains("keepalive"), "{err}");
+    // A third party's long purpose counts through its disclosure receipts.
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["thirdParties"][0]["purpose"]["kk"] = serde_json::Value::String("ә".repeat(40_000));
+    let err = check(&decode(&to_value(&json)).unwrap()).unwrap_err();
+    assert_eq!(err.path, "thirdParties[0].purpose.kk");
+}
