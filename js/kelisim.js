@@ -8,7 +8,7 @@ const here = import.meta.url;
 let loading;
 
 function load() {
-  return (loading ??= init({ module_or_path: new URL("kelisim_core_bg.wasm", here) }));
+  return (loading ??= init({ module_or_path: new URL("./kelisim_core_bg.wasm", import.meta.url) }));
 }
 
 /**
@@ -28,7 +28,7 @@ export async function start(config, options) {
     console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
     receipts = undefined;
   }
-  const instance = startWasm(config, new URL("kelisim.css", here).href, receipts?.intake);
+  const instance = startWasm(config, new URL("./kelisim.css", import.meta.url).href, receipts?.intake);
   instance.pendingReceipts = () => receipts?.pending() ?? [];
   instance.flush = async () => receipts?.flush();
   receipts?.start();
