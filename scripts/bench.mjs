@@ -25,6 +25,10 @@
 // nothing; the throughput cap applies to each response body. Both tools get the same
 // treatment, so the ratios are what to read.
 //
+// The pages are on the same origin as the files: the collector sends no CORS headers
+// for static files, and a module script (kelisim's entry) from another origin needs
+// them, so a page on a second origin could not load kelisim from the collector at all.
+//
 // KELISIM_BENCH_RUNS (default 9, at least 7): runs per tool, visit kind and profile.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -294,6 +298,7 @@ try {
     tool.returning = await downloads(browser, server, tool, tool.cookies);
   }
   console.log(`kelisim vs vanilla-cookieconsent ${vanillaVersion}: ${runs} alternating runs per tool, visit kind and profile; fresh context (cold cache) each run; headless Chromium, viewport 412×915`);
+  console.log("Throttling is CDP's: the latency is added once per request, not per round trip of connection setup; same page origin as the files (see scripts/bench.mjs).");
   console.log("\nWhat each downloads (every response but the page and its own CSS and gated scripts; gzip -9 of each body):");
   for (const tool of tools) {
     for (const [kind, d] of [["first visit", tool.first], ["returning visitor", tool.returning]]) {
