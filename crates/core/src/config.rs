@@ -269,9 +269,25 @@ pub struct ConsentMode {
     pub wait_for_update: u32,
     /// ISO 3166 region codes the default applies to (empty: everywhere).
     pub regions: Vec<String>,
-    /// The category or service id each of [`gate::SIGNALS`](super::gate::SIGNALS) follows.
+    /// The category or service id each of [`SIGNALS`] follows.
     pub mapping: [String; 6],
 }
+
+/// The six Google Consent Mode v2 signals kelisim sets, in this order.
+pub const SIGNALS: [&str; 6] = [
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+];
+
+/// The category id each signal follows unless `consentMode.mapping` says
+/// otherwise: `marketing` → the three `ad_*` signals, `analytics` →
+/// `analytics_storage`, `preferences` → `functionality_storage` and
+/// `personalization_storage`.
+pub const DEFAULT_MAPPING: [&str; 6] = ["marketing", "marketing", "marketing", "analytics", "preferences", "preferences"];
 
 impl Config {
     /// Every service with the id of its category.
@@ -1142,11 +1158,11 @@ fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
         Some(other) => return expected(&o.at("waitForUpdate"), "0 to 60000 (ms)", other),
     };
     let regions = strings(&o, "regions", false)?;
-    let mut mapping = super::gate::DEFAULT_MAPPING.map(String::from);
+    let mut mapping = DEFAULT_MAPPING.map(String::from);
     if let Some(m) = o.opt("mapping") {
         let mp = o.at("mapping");
-        let mo = Obj::new(m, &mp, &super::gate::SIGNALS)?;
-        for (slot, signal) in mapping.iter_mut().zip(super::gate::SIGNALS) {
+        let mo = Obj::new(m, &mp, &SIGNALS)?;
+        for (slot, signal) in mapping.iter_mut().zip(SIGNALS) {
             if let Some(v) = mo.opt(signal) {
                 let p = mo.at(signal);
                 let id = string(v, &p)?;
@@ -1247,6 +1263,16 @@ pub(crate) mod tests {
         assert!(c.categories[0].required && !c.categories[1].required);
         assert_eq!(c.services().count(), 3);
         assert!(c.knows("yandex-metrica") && c.knows("marketing") && !c.knows("nope"));
+    }
+
+    /// `config` is below `gate` (gate reads the config; the config never
+    /// reads gate), so the two modules have no import cycle.
+    #[test]
+    fn config_does_not_import_gate() {
+        let src = include_str!("config.rs");
+        for needle in [concat!("super::", "gate"), concat!("crate::", "gate")] {
+            assert!(!src.contains(needle), "config.rs uses {needle}");
+        }
     }
 
     #[test]
