@@ -340,29 +340,45 @@ pub fn host_in_domain(host: &str, domain: &str) -> bool {
     host.len() == d.len() || host[host.len() - d.len() - 1] == b'.'
 }
 
-/// A config field that is missing or wrong.
+/// Which document a [`FieldError`] is about; it names the root in the
+/// error's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    /// A site config: `config: ...` at the root.
+    Config,
+    /// A policy document: `policy: ...` at the root.
+    Policy,
+}
+
+/// A field that is missing or wrong in a decoded document: the one error
+/// type of the config decoder and the policy decoder (which share the
+/// object, string and array readers below).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
+pub struct FieldError {
+    /// The document.
+    pub doc: Doc,
     /// Where: `categories[2].title.kk`; empty for the root.
     pub path: String,
     /// What is wrong.
     pub message: String,
 }
 
-impl ConfigError {
-    /// The error as one line: `path: message` (`config: message` for the root).
+/// A config field that is missing or wrong.
+pub type ConfigError = FieldError;
+
+impl FieldError {
+    /// The error as one line: `path: message` (`config: message` or
+    /// `policy: message` for the root).
     pub fn text(&self) -> String {
-        field_error_text("config", &self.path, &self.message)
+        let root = match self.doc {
+            Doc::Config => "config",
+            Doc::Policy => "policy",
+        };
+        super::value::cat(&[if self.path.is_empty() { root } else { &self.path }, ": ", &self.message])
     }
 }
 
-/// `path: message`, with `root` standing for an empty path: the one-line form
-/// of every decoding error that names a field.
-pub(crate) fn field_error_text(root: &str, path: &str, message: &str) -> String {
-    super::value::cat(&[if path.is_empty() { root } else { path }, ": ", message])
-}
-
-impl fmt::Display for ConfigError {
+impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text())
     }
@@ -376,6 +392,7 @@ pub(crate) type R<T> = Result<T, ConfigError>;
 #[inline(never)]
 fn error(path: &Path, parts: &[&str]) -> ConfigError {
     ConfigError {
+        doc: Doc::Config,
         path: path.render(),
         message: super::value::cat(parts),
     }
@@ -1273,6 +1290,19 @@ pub(crate) mod tests {
         for needle in [concat!("super::", "gate"), concat!("crate::", "gate")] {
             assert!(!src.contains(needle), "config.rs uses {needle}");
         }
+    }
+
+    #[test]
+    fn config_and_policy_share_one_field_error() {
+        let c: FieldError = decode(&Value::Null).unwrap_err();
+        assert_eq!(c.to_string(), "config: expected an object, got null");
+        let p: FieldError = crate::policy::decode(&Value::Null).unwrap_err();
+        assert_eq!((p.doc, p.path.as_str()), (Doc::Policy, ""));
+        assert!(p.to_string().starts_with("policy: "), "{p}");
+        let mut v = sample();
+        set(&mut v, &["categories", "0", "id"], Some(Value::str("Bad Id")));
+        let e: ConfigError = decode(&v).unwrap_err();
+        assert_eq!((e.doc, e.path.as_str()), (Doc::Config, "categories[0].id"));
     }
 
     #[test]
