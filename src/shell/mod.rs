@@ -328,10 +328,10 @@ fn on_key(weak: &Weak<RefCell<State>>, e: &Event) {
 fn decide(state: &Shared, choice: &Choice, method: &str) -> Result<(), Error> {
     let (id, subject) = (fresh_uuid()?, fresh_uuid()?);
     let result = state.borrow_mut().session.decide(choice, dom::now(), id, subject);
-    let (effects, kind) = result.map_err(|u| Error::Argument(cat(&["unknown category or service: \"", &u.0, "\""])))?;
+    // The decision's kind is also in its `Effect::Receipt`.
+    let (effects, _) = result.map_err(|u| Error::Argument(cat(&["unknown category or service: \"", &u.0, "\""])))?;
     state.borrow_mut().draft.clear();
-    receipts::record(state, &kind.into(), method);
-    apply(state, effects);
+    carry_out(state, effects, method);
     Ok(())
 }
 
@@ -357,20 +357,24 @@ fn dispatch(name: &str, detail: &JsValue) {
 /// Carries out effects. Borrows end before any event is dispatched, so
 /// listeners may call back into the API.
 fn apply(state: &Shared, effects: Vec<Effect>) {
+    carry_out(state, effects, "");
+}
+
+/// [`apply`], for a decision made through `method` (what the receipt records:
+/// a banner button, the panel, an API call).
+fn carry_out(state: &Shared, effects: Vec<Effect>, method: &str) {
     for effect in effects {
         match effect {
+            Effect::Receipt(kind) => receipts::record(state, &kind.into(), method),
             Effect::WriteCookie { value, max_age } => {
                 let st = state.borrow();
                 if !dom::write_cookie(&st.session.config().cookie, &value, max_age) {
                     warn("the browser did not store the consent cookie (cookies disabled, or a Domain/Path that does not match this page); the choice holds only until the page is left");
                 }
-                drop(st);
-                gate::broadcast(state, &value);
             }
-            Effect::DeleteCookie => {
-                dom::delete_cookie(&state.borrow().session.config().cookie);
-                gate::broadcast(state, "");
-            }
+            Effect::DeleteCookie => dom::delete_cookie(&state.borrow().session.config().cookie),
+            Effect::Broadcast(value) => gate::broadcast(state, &value),
+            Effect::Release => gate::on_consent(state),
             Effect::SaveLanguage(lang) => {
                 if let Some(s) = dom::storage() {
                     let _ = s.set_item(LANG_KEY, lang.code());
@@ -381,7 +385,6 @@ fn apply(state: &Shared, effects: Vec<Effect>) {
                 gate::relabel(state);
             }
             Effect::EmitConsent => {
-                gate::on_consent(state);
                 let detail = state.borrow().session.consent().map(convert::consent_to_js);
                 if let Some(d) = detail {
                     dispatch("kelisim:consent", &d);

@@ -34,6 +34,17 @@ pub enum Effect {
     },
     /// Delete the consent cookie.
     DeleteCookie,
+    /// Tell the site's other open tabs the cookie value just written (empty
+    /// after a deletion). Follows [`Effect::WriteCookie`] and
+    /// [`Effect::DeleteCookie`]; never emitted for a consent another tab wrote.
+    Broadcast(String),
+    /// Hand a consent receipt of this kind of decision to the delivery (when the
+    /// site has receipts on). First in a decision's effects, so the receipt is
+    /// queued before anything else the decision does.
+    Receipt(DecisionKind),
+    /// Release what the consent in force allows (gated scripts and embeds) and
+    /// send Consent Mode's `update`. Comes right before [`Effect::EmitConsent`].
+    Release,
     /// Show this view (re-rendered in the current language).
     Render(View),
     /// Remember the visitor's language choice.
@@ -153,6 +164,7 @@ impl Session {
         let view = if valid { View::Closed } else { View::Banner };
         let mut effects = vec![Effect::Render(view)];
         if valid {
+            effects.push(Effect::Release);
             effects.push(Effect::EmitConsent);
         }
         let gpc = hints.gpc;
@@ -210,6 +222,7 @@ impl Session {
         self.stored = Some(next);
         self.valid = true;
         let mut effects = self.show(View::Closed);
+        effects.push(Effect::Release);
         effects.push(Effect::EmitConsent);
         if !changed.is_empty() {
             effects.push(Effect::EmitChange(changed));
@@ -272,10 +285,16 @@ impl Session {
         let changed = base.map(|b| next.changed_from(b)).unwrap_or_default();
         let clear = base.and_then(|b| clear_effect(&self.config, b, &next));
         let max_age = (next.expires_at() - now) / 1000;
-        let mut effects = vec![Effect::WriteCookie { value: codec::encode(&next), max_age }];
+        let value = codec::encode(&next);
+        let mut effects = vec![
+            Effect::Receipt(kind),
+            Effect::WriteCookie { value: value.clone(), max_age },
+            Effect::Broadcast(value),
+        ];
         self.stored = Some(next);
         self.valid = true;
         effects.extend(self.show(View::Closed));
+        effects.push(Effect::Release);
         effects.push(Effect::EmitConsent);
         if !changed.is_empty() {
             effects.push(Effect::EmitChange(changed));
@@ -310,7 +329,7 @@ impl Session {
     pub fn reset(&mut self) -> Vec<Effect> {
         self.stored = None;
         self.valid = false;
-        let mut effects = vec![Effect::DeleteCookie];
+        let mut effects = vec![Effect::DeleteCookie, Effect::Broadcast(String::new())];
         effects.extend(self.show(View::Banner));
         effects
     }
@@ -357,7 +376,7 @@ mod tests {
 
         // Next page load: same consent, no banner.
         let (s2, fx, _) = start(Some(&value), NOW + 1000);
-        assert_eq!(fx, [Effect::Render(View::Closed), Effect::EmitConsent]);
+        assert_eq!(fx, [Effect::Render(View::Closed), Effect::Release, Effect::EmitConsent]);
         assert_eq!(s2.consent(), s.consent());
     }
 
@@ -465,6 +484,26 @@ mod tests {
     }
 
     #[test]
+    fn a_decision_says_everything_the_shell_does_in_order() {
+        let (mut s, _, _) = start(None, NOW);
+        let (fx, kind) = s.decide(&Choice::AcceptAll, NOW, ID.into(), SUBJ.into()).unwrap();
+        let value = cookie_of(&fx).0;
+        // The receipt first (queued before anything can fail or reload), the cookie and
+        // the other tabs, the view, then release before the event listeners hear of it.
+        assert_eq!(
+            fx,
+            [
+                Effect::Receipt(kind),
+                Effect::WriteCookie { value: value.clone(), max_age: (time::expires_at(NOW) - NOW) / 1000 },
+                Effect::Broadcast(value),
+                Effect::Render(View::Closed),
+                Effect::Release,
+                Effect::EmitConsent,
+            ]
+        );
+    }
+
+    #[test]
     fn sync_takes_in_another_tabs_decision() {
         let (mut a, _, _) = start(None, NOW);
         let (mut b, _, _) = start(None, NOW);
@@ -472,8 +511,9 @@ mod tests {
         let (fx, _) = a.decide(&Choice::Custom { categories: vec![("analytics".into(), true)], services: vec![] }, NOW, ID.into(), SUBJ.into()).unwrap();
         let value = cookie_of(&fx).0;
         let fx = b.sync(Some(&value), NOW + 1);
-        assert_eq!(fx[..2], [Effect::Render(View::Closed), Effect::EmitConsent]);
-        assert_eq!(fx[2], Effect::EmitChange(vec!["necessary".into(), "analytics".into(), "yandex-metrica".into(), "google-analytics".into()]));
+        assert_eq!(fx[..3], [Effect::Render(View::Closed), Effect::Release, Effect::EmitConsent]);
+        assert!(!fx.iter().any(|e| matches!(e, Effect::Broadcast(_) | Effect::Receipt(_) | Effect::WriteCookie { .. })), "a tab taking in another's decision writes, tells and records nothing");
+        assert_eq!(fx[3], Effect::EmitChange(vec!["necessary".into(), "analytics".into(), "yandex-metrica".into(), "google-analytics".into()]));
         assert_eq!(b.consent(), a.consent());
         assert!(b.sync(Some(&value), NOW + 2).is_empty(), "the same consent twice is nothing new");
         assert!(b.sync(Some("garbage"), NOW + 2).is_empty());
@@ -493,7 +533,7 @@ mod tests {
         let (mut s, _, _) = start(None, NOW);
         s.decide(&Choice::AcceptAll, NOW, ID.into(), SUBJ.into()).unwrap();
         assert_eq!(s.set_language(Lang::Ru), Some(vec![Effect::SaveLanguage(Lang::Ru), Effect::Render(View::Closed)]));
-        assert_eq!(s.reset(), [Effect::DeleteCookie, Effect::Render(View::Banner)]);
+        assert_eq!(s.reset(), [Effect::DeleteCookie, Effect::Broadcast(String::new()), Effect::Render(View::Banner)]);
         assert!(s.consent().is_none());
         assert_eq!(s.close_preferences(), [Effect::Render(View::Banner)]);
     }
