@@ -1,14 +1,39 @@
 // kelisim entry point: `<script type="module" src="/kelisim/kelisim.js" data-config="...">`
 // or `import { start } from "kelisim"`. The consent logic lives in the wasm module;
 // this file only loads it, finds the config, and announces the instance.
+//
+// No request waits on another: the build puts the wasm-bindgen glue
+// (kelisim_core.js) inside this file, and the moment this module runs it asks
+// for the wasm module and the stylesheet (and the config, when the tag names
+// one), all at once.
+//
+// Every asset is named as `new URL("./file", import.meta.url)` written out
+// here, so bundlers see, copy and hash it.
 import init, { start as startWasm, receiptRetry } from "./kelisim_core.js";
 import { delivery } from "./receipts.js";
 
 const here = import.meta.url;
+const cssUrl = new URL("./kelisim.css", import.meta.url);
 let loading;
 
 function load() {
-  return (loading ??= init({ module_or_path: new URL("kelisim_core_bg.wasm", here) }));
+  return (loading ??= init({ module_or_path: new URL("./kelisim_core_bg.wasm", import.meta.url) }));
+}
+
+/** Adds the stylesheet unless the page links it already; returns the element it added. */
+function addStylesheet() {
+  if (document.querySelector("link[data-kelisim-css]")) return undefined;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = cssUrl.href;
+  // "loading" until it loaded or failed: the wasm module keeps its container
+  // hidden meanwhile (unstyled beats invisible, so a failure shows it too).
+  link.setAttribute("data-kelisim-css", "loading");
+  const settled = () => link.setAttribute("data-kelisim-css", "");
+  link.addEventListener("load", settled, { once: true });
+  link.addEventListener("error", settled, { once: true });
+  document.head.append(link);
+  return link;
 }
 
 /**
@@ -19,6 +44,16 @@ function load() {
  * config's `receipts` endpoint.
  */
 export async function start(config, options) {
+  const link = addStylesheet();
+  try {
+    return await begin(config, options);
+  } catch (e) {
+    link?.remove(); // a config that fails leaves the page as it was
+    throw e;
+  }
+}
+
+async function begin(config, options) {
   await load();
   const send = options?.send;
   if (send !== undefined && typeof send !== "function") throw new Error("kelisim: start: options.send: expected a function");
@@ -28,7 +63,7 @@ export async function start(config, options) {
     console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
     receipts = undefined;
   }
-  const instance = startWasm(config, new URL("kelisim.css", here).href, receipts?.intake);
+  const instance = startWasm(config, cssUrl.href, receipts?.intake);
   instance.pendingReceipts = () => receipts?.pending() ?? [];
   instance.flush = async () => receipts?.flush();
   receipts?.start();
@@ -63,6 +98,13 @@ async function configFrom(tag, inline) {
 const tag = [...document.querySelectorAll("script[data-config]")].find((s) => s.src === here);
 const inline = document.getElementById("kelisim-config");
 if (tag || (inline && inline.type === "application/json")) {
-  load().catch(() => {}); // fetch the module while the config downloads
-  configFrom(tag, inline).then(start).catch((e) => console.error(e));
+  // The module and the stylesheet download while the config does.
+  load().catch(() => {});
+  const link = addStylesheet();
+  configFrom(tag, inline)
+    .then((config) => start(config))
+    .catch((e) => {
+      if (!window.kelisim) link?.remove();
+      console.error(e);
+    });
 }

@@ -20,9 +20,8 @@ cp js/kelisim.js js/kelisim.css js/kelisim.d.ts dist/
 cp js/receipts.js dist/
 # Short import/export names in the module and the glue; JS and CSS without comments.
 node scripts/minify.mjs dist
-# Minify the JS the page downloads (the glue and the entry); export names are kept.
+# Minify the JS the page downloads (the entry, with the glue inside); export names are kept.
 minify() { node_modules/.bin/terser "$1" --module --compress passes=2 --mangle -o "$1"; }
-minify dist/kelisim_core.js
 minify dist/kelisim.js
 cargo build --release -p kelisim-collector --quiet
 cargo build --release -p kelisim-policy --quiet && bash scripts/policy.sh

@@ -12,7 +12,7 @@
 //
 // 2. kelisim.js and kelisim.css without comments and indentation.
 //
-// 3. receipts.js bundled into kelisim.js.
+// 3. receipts.js and the glue bundled into kelisim.js.
 //
 // usage: node scripts/minify.mjs <dist dir with kelisim_core.js, kelisim_core_bg.wasm, kelisim.js, kelisim.css>
 import { execFileSync } from "node:child_process";
@@ -108,6 +108,55 @@ if (existsSync(receiptsPath)) {
   entry = entry.replace(importReceipts, "") + receipts.replace(/^export /gm, "");
   writeFileSync(entryPath, entry);
   unlinkSync(receiptsPath);
+  execFileSync(process.execPath, ["--check", entryPath]);
+}
+
+// 4. The glue (kelisim_core.js) goes inside kelisim.js too: the browser learns
+// of the glue only by parsing the entry, so a separate file is one more
+// round trip before the wasm module is even requested.
+inlineGlue(entryPath, jsPath, "./kelisim_core.js");
+
+/**
+ * Replaces `import a, { b as c, d } from "<spec>";` in the entry with the glue
+ * module's code, run in a function whose exports become those bindings. The
+ * glue's own default wasm URL is written in the `new URL("./file",
+ * import.meta.url)` form bundlers recognise.
+ */
+function inlineGlue(entryPath, gluePath, spec) {
+  let entry = readFileSync(entryPath, "utf8");
+  const importRe = new RegExp(`^import\\s+(\\w+)\\s*,\\s*\\{([^}]*)\\}\\s*from\\s*"${escape(spec)}";\\n`, "m");
+  const m = entry.match(importRe);
+  if (!m) fail(`the entry no longer imports ${spec} as "import init, { ... } from"; update the bundling step`);
+  let glue = readFileSync(gluePath, "utf8");
+  const exports = new Map(); // exported name -> local name
+  glue = glue.replace(/^export\s*\{([^}]*)\};?\s*$/gm, (_, list) => {
+    for (const part of list.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const [local, as] = part.split(/\s+as\s+/);
+      exports.set(as ?? local, local);
+    }
+    return "";
+  });
+  glue = glue.replace(/^export\s+((?:async\s+)?function\*?|class|const|let)\s+([A-Za-z_$][\w$]*)/gm, (_, kind, name) => {
+    exports.set(name, name);
+    return `${kind} ${name}`;
+  });
+  if (/^\s*(import|export)\b/m.test(glue)) fail(`${gluePath} has an import or export the bundling step does not handle`);
+  const wasmName = path.basename(gluePath).replace(/\.js$/, "_bg.wasm");
+  glue = glue.replace(new RegExp(`new URL\\((['"])${escape(wasmName)}\\1,\\s*import\\.meta\\.url\\)`, "g"), `new URL("./${wasmName}", import.meta.url)`);
+  const wanted = [["default", m[1]]];
+  for (const part of m[2].split(",").map((p) => p.trim()).filter(Boolean)) {
+    const [name, as] = part.split(/\s+as\s+/);
+    wanted.push([name, as ?? name]);
+  }
+  const pick = wanted.map(([name, local]) => {
+    if (!exports.has(name)) fail(`${gluePath} does not export ${name}`);
+    return `${key(name)}: ${local}`;
+  });
+  const give = [...exports].map(([name, local]) => `${key(name)}: ${local}`);
+  const code = `const { ${pick.join(", ")} } = (() => {\n${glue}\nreturn { ${give.join(", ")} };\n})();\n`;
+  writeFileSync(entryPath, entry.replace(importRe, () => code));
+  // The glue file stays in dist/ for Node tools (tests/unit instantiate the
+  // module with it); pages never request it and package.json leaves it out.
   execFileSync(process.execPath, ["--check", entryPath]);
 }
 

@@ -162,13 +162,25 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
 
     // From here on the page is touched.
     let root = dom::el("div", &[("class", "kelisim"), ("data-kelisim-root", "")], None);
+    // The stylesheet: the entry adds it as it starts (so it downloads beside
+    // the module); until it has loaded the container stays hidden.
     let mut link = None;
+    let mut add_link = false;
     if let Some(href) = css_href {
-        let already = document.query_selector("link[data-kelisim-css]").ok().flatten().is_some();
-        if !already {
-            let l = dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None);
+        match document.query_selector("link[data-kelisim-css]").ok().flatten() {
+            // The entry's link says "loading" until it loaded or failed.
+            Some(l) => {
+                if l.get_attribute("data-kelisim-css").as_deref() == Some("loading") {
+                    link = Some(l);
+                }
+            }
+            None => {
+                link = Some(dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None));
+                add_link = true;
+            }
+        }
+        if link.is_some() {
             root.set_attribute("hidden", "");
-            link = Some(l);
         }
     }
 
@@ -190,8 +202,10 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
         for kind in ["load", "error"] {
             listeners.push(dom::listen(link, kind, dom::ONCE | dom::PASSIVE, handler(&state, On::Styled)));
         }
-        if let Some(head) = document.head() {
-            dom::add(&head, link);
+        if add_link {
+            if let Some(head) = document.head() {
+                dom::add(&head, link);
+            }
         }
     }
     body.prepend(&root);
