@@ -20,6 +20,48 @@ function load() {
   return (loading ??= init({ module_or_path: new URL("./kelisim_core_bg.wasm", import.meta.url) }));
 }
 
+/**
+ * The parts loaded on first use, each a wasm module with its glue: the glue
+ * and the module are requested together; a failure names the URL and is
+ * tried again on the next use. Resolves to the glue's exports.
+ */
+const parts = new Map();
+function loadPart(name, glue, wasmUrl) {
+  let loading = parts.get(name);
+  if (!loading) {
+    const wasm = fetch(wasmUrl).then(
+      (r) => {
+        if (!r.ok) throw new Error(`${wasmUrl}: HTTP ${r.status}`);
+        return r;
+      },
+      (e) => {
+        throw new Error(`${wasmUrl}: ${e.message}`);
+      },
+    );
+    loading = Promise.all([glue(), wasm])
+      .then(async ([module, response]) => {
+        await module.default({ module_or_path: response });
+        return module;
+      })
+      .catch((e) => {
+        parts.delete(name);
+        throw new Error(`kelisim: could not load the ${name}: ${e.message}`);
+      });
+    parts.set(name, loading);
+  }
+  return loading;
+}
+
+/** What the banner's module calls to load a part (src/shell/policy.rs: `Parts`). */
+function partsFor(config, self) {
+  return {
+    policy: (root) =>
+      loadPart("policy view", () => import("./kelisim_policy.js"), new URL("./kelisim_policy_bg.wasm", import.meta.url)).then(
+        (m) => new m.PolicyViews(config, root, (code) => self.instance.setLanguage(code)),
+      ),
+  };
+}
+
 /** Adds the stylesheet unless the page links it already; returns the element it added. */
 function addStylesheet() {
   if (document.querySelector("link[data-kelisim-css]")) return undefined;
@@ -63,7 +105,9 @@ async function begin(config, options) {
     console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
     receipts = undefined;
   }
-  const instance = startWasm(config, cssUrl.href, receipts?.intake);
+  const self = {};
+  const instance = startWasm(config, cssUrl.href, receipts?.intake, partsFor(config, self));
+  self.instance = instance;
   instance.pendingReceipts = () => receipts?.pending() ?? [];
   instance.flush = async () => receipts?.flush();
   receipts?.start();

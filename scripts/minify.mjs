@@ -20,55 +20,18 @@ import { existsSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const dir = process.argv[2] ?? "dist";
-const jsPath = path.join(dir, "kelisim_core.js");
-const wasmPath = path.join(dir, "kelisim_core_bg.wasm");
 const wasmOpt = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "node_modules/.bin/wasm-opt");
 
 const features = [
   "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
   "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
 ];
-const out = execFileSync(wasmOpt, [...features, "--minify-imports-and-exports-and-modules", wasmPath, "-o", wasmPath], {
-  encoding: "utf8",
-});
-const map = JSON.parse(out.slice(out.indexOf("{")));
-
 const fail = (msg) => {
   console.error(`minify: ${msg}`);
   process.exit(1);
 };
 const escape = (s) => s.replace(/[$.*+?^(){}[\]|\\]/g, "\\$&");
 const key = (s) => (/^[A-Za-z_$][\w$]*$/.test(s) ? s : JSON.stringify(s));
-
-let js = readFileSync(jsPath, "utf8");
-
-// Import object keys: `        __wbg_foo_0123456789abcdef: function(...`.
-for (const [, name, short] of map.imports) {
-  const re = new RegExp(`^(\\s*)${escape(name)}:`, "m");
-  if (!re.test(js)) fail(`import ${name} not found in the glue`);
-  js = js.replace(re, `$1${key(short)}:`);
-}
-// Exports are only read as `wasm.<name>`.
-for (const [name, short] of map.exports) {
-  js = js.replace(new RegExp(`\\bwasm\\.${escape(name)}\\b`, "g"), `wasm.${short}`);
-}
-// The import module.
-const module = new WebAssembly.Module(readFileSync(wasmPath));
-const modules = [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))];
-if (modules.length !== 1) fail(`expected one import module, got ${modules.join(", ")}`);
-const oldModule = `"./kelisim_core_bg.js": import0,`;
-if (!js.includes(oldModule)) fail("import module key not found in the glue");
-js = js.replace(oldModule, `${key(modules[0])}: import0,`);
-
-// The JS wrappers wasm-bindgen generates for closure calls carry the Rust
-// symbol (`wasm_bindgen__convert__closures_..._invoke__h<hash>`); shorten them.
-if (js.includes("__wbg_invoke")) fail("the glue already uses the name __wbg_invoke");
-let invokers = 0;
-const invokerNames = new Map();
-js = js.replace(/\bwasm_bindgen__convert__closures_+\w*?invoke__h[0-9a-f]{16}\b/g, (name) => {
-  if (!invokerNames.has(name)) invokerNames.set(name, `__wbg_invoke${invokers++}`);
-  return invokerNames.get(name);
-});
 
 // Whole-line comments, doc comments and indentation (no multi-line strings here).
 const stripJs = (src) =>
@@ -77,21 +40,69 @@ const stripJs = (src) =>
     .replace(/^[ \t]*\/\/.*\n/gm, "")
     .replace(/^[ \t]+/gm, "")
     .replace(/\n{2,}/g, "\n");
-js = stripJs(js);
 
-// Every import must be provided under its new name, every export read must exist.
-const provided = new Set([...js.matchAll(/^([A-Za-z_$][\w$]*|"[^"]*"):\s*function/gm)].map((m) => m[1].replace(/"/g, "")));
-for (const i of WebAssembly.Module.imports(module)) {
-  if (!provided.has(i.name)) fail(`import ${i.module}.${i.name} is not provided by the glue`);
-}
-const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-for (const [, name] of js.matchAll(/\bwasm\.([A-Za-z_$][\w$]*)/g)) {
-  if (!exported.has(name)) fail(`the glue reads wasm.${name}, which is not exported`);
-}
-if (/__wbg_\w+_[0-9a-f]{16}\b/.test(js)) fail("an unrenamed import is left in the glue");
+// Every wasm module with its glue: the banner's, and each part loaded on first use.
+for (const name of ["kelisim_core", "kelisim_policy"]) shrinkGlue(name);
+const jsPath = path.join(dir, "kelisim_core.js");
 
-writeFileSync(jsPath, js);
-execFileSync(process.execPath, ["--check", jsPath]);
+/** Short import/export names in `<name>_bg.wasm` and `<name>.js`; the glue without comments. */
+function shrinkGlue(name) {
+  const jsPath = path.join(dir, `${name}.js`);
+  const wasmPath = path.join(dir, `${name}_bg.wasm`);
+  const out = execFileSync(wasmOpt, [...features, "--minify-imports-and-exports-and-modules", wasmPath, "-o", wasmPath], {
+    encoding: "utf8",
+  });
+  const map = JSON.parse(out.slice(out.indexOf("{")));
+
+
+  let js = readFileSync(jsPath, "utf8");
+
+  // Import object keys: `        __wbg_foo_0123456789abcdef: function(...`.
+  for (const [, name, short] of map.imports) {
+    const re = new RegExp(`^(\\s*)${escape(name)}:`, "m");
+    if (!re.test(js)) fail(`import ${name} not found in the glue`);
+    js = js.replace(re, `$1${key(short)}:`);
+  }
+  // Exports are only read as `wasm.<name>`.
+  for (const [name, short] of map.exports) {
+    js = js.replace(new RegExp(`\\bwasm\\.${escape(name)}\\b`, "g"), `wasm.${short}`);
+  }
+  // The import module.
+  const module = new WebAssembly.Module(readFileSync(wasmPath));
+  const modules = [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))];
+  if (modules.length !== 1) fail(`expected one import module, got ${modules.join(", ")}`);
+  const oldModule = `"./${name}_bg.js": import0,`;
+  if (!js.includes(oldModule)) fail("import module key not found in the glue");
+  js = js.replace(oldModule, `${key(modules[0])}: import0,`);
+
+  // The JS wrappers wasm-bindgen generates for closure calls carry the Rust
+  // symbol (`wasm_bindgen__convert__closures_..._invoke__h<hash>`); shorten them.
+  if (js.includes("__wbg_invoke")) fail("the glue already uses the name __wbg_invoke");
+  let invokers = 0;
+  const invokerNames = new Map();
+  js = js.replace(/\bwasm_bindgen__convert__closures_+\w*?invoke__h[0-9a-f]{16}\b/g, (name) => {
+    if (!invokerNames.has(name)) invokerNames.set(name, `__wbg_invoke${invokers++}`);
+    return invokerNames.get(name);
+  });
+
+  js = stripJs(js);
+
+  // Every import must be provided under its new name, every export read must exist.
+  const provided = new Set([...js.matchAll(/^([A-Za-z_$][\w$]*|"[^"]*"):\s*function/gm)].map((m) => m[1].replace(/"/g, "")));
+  for (const i of WebAssembly.Module.imports(module)) {
+    if (!provided.has(i.name)) fail(`import ${i.module}.${i.name} is not provided by the glue`);
+  }
+  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  for (const [, name] of js.matchAll(/\bwasm\.([A-Za-z_$][\w$]*)/g)) {
+    if (!exported.has(name)) fail(`the glue reads wasm.${name}, which is not exported`);
+  }
+  if (/__wbg_\w+_[0-9a-f]{16}\b/.test(js)) fail("an unrenamed import is left in the glue");
+
+  // The glue's default wasm URL in the form bundlers recognise.
+  js = js.replace(new RegExp(`new URL\\((['"])${escape(name)}_bg\\.wasm\\1,\\s*import\\.meta\\.url\\)`, "g"), `new URL("./${name}_bg.wasm", import.meta.url)`);
+  writeFileSync(jsPath, js);
+  execFileSync(process.execPath, ["--check", jsPath]);
+}
 
 const entryPath = path.join(dir, "kelisim.js");
 writeFileSync(entryPath, stripJs(readFileSync(entryPath, "utf8")));

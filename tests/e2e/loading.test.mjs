@@ -40,3 +40,59 @@ test("the wasm module and the stylesheet are requested while the config is still
   assert.deepEqual(log.errors, []);
   await context.close();
 });
+
+const isPolicyPart = (u) => /\/kelisim_policy(_bg\.wasm|\.js)$/.test(u);
+const policyLink = '[data-kelisim="banner"] [data-kelisim-action="policy"]';
+
+test("a first visit requests no part loaded on first use; the policy view arrives when the link is clicked", async () => {
+  const { context, page, log } = await openPage(env.browser, null);
+  const seen = recordRequests(page);
+  await page.goto(env.server.url + "/");
+  await ready(page);
+  await page.waitForLoadState("networkidle");
+  assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart), [], "nothing of the policy view before use");
+  await page.click(policyLink);
+  await page.waitForSelector('[data-kelisim="policy-dialog"] [data-kelisim-clause]');
+  assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart).sort(), ["/kelisim/kelisim_policy.js", "/kelisim/kelisim_policy_bg.wasm"]);
+  // The link was held while the module loaded: the page did not navigate.
+  assert.equal(new URL(page.url()).pathname, "/");
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+for (const [what, file] of [["its wasm module", "kelisim_policy_bg.wasm"], ["its glue", "kelisim_policy.js"]]) {
+  test(`the policy view's ${what} answering 404: a message in the visitor's language, the URL on the console, the banner still works`, async () => {
+    let blocked = true;
+    for (const [path, lang, message] of [
+      ["/", "kk", "Бұл бөлім жүктелмеді"],
+      ["/ru/", "ru", "Этот раздел не загрузился"],
+    ]) {
+      const { context, page, log } = await openPage(env.browser, null, {
+        beforeLoad: (page, context) =>
+          context.route(`**/kelisim/${file}`, (route) => (blocked ? route.fulfill({ status: 404, body: "not found" }) : route.fallback())),
+      });
+      await page.goto(env.server.url + path);
+      await ready(page);
+      await page.click(policyLink);
+      const alert = await page.waitForSelector('[data-kelisim="banner"] [data-kelisim-error][role="alert"]');
+      assert.equal(await alert.getAttribute("lang"), lang);
+      assert.ok((await alert.textContent()).includes(message), await alert.textContent());
+      assert.equal(new URL(page.url()).pathname, path, "the link did not navigate");
+      assert.ok(log.errors.some((e) => e.includes(`/kelisim/${file}`)), `the console names the URL: ${JSON.stringify(log.errors)}`);
+      assert.ok(!log.errors.some((e) => e.startsWith("uncaught")), JSON.stringify(log.errors));
+      // The API's promise rejects with the same cause.
+      const rejected = await page.evaluate(() => window.kelisim.showPolicy().then(() => "resolved", (e) => e.message));
+      assert.ok(rejected.includes(`/kelisim/${file}`), rejected);
+      // The banner still works.
+      await page.click('[data-kelisim-action="accept-all"]');
+      await page.waitForSelector('[data-kelisim-action="open"]');
+      assert.equal(await page.evaluate(() => window.kelisim.accepted("analytics")), true);
+      // The next use tries again, and succeeds once the file is there.
+      blocked = false;
+      await page.evaluate(() => window.kelisim.showPolicy());
+      await page.waitForSelector('[data-kelisim="policy-dialog"] [data-kelisim-clause]');
+      blocked = true;
+      await context.close();
+    }
+  });
+}
