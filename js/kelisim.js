@@ -52,14 +52,28 @@ function loadPart(name, glue, wasmUrl) {
   return loading;
 }
 
+const policyPart = () =>
+  loadPart("policy view", () => import("./kelisim_policy.js"), new URL("./kelisim_policy_bg.wasm", import.meta.url));
+
 /** What the banner's module calls to load a part (src/shell/policy.rs: `Parts`). */
 function partsFor(config, self) {
   return {
-    policy: (root) =>
-      loadPart("policy view", () => import("./kelisim_policy.js"), new URL("./kelisim_policy_bg.wasm", import.meta.url)).then(
-        (m) => new m.PolicyViews(config, root, (code) => self.instance.setLanguage(code)),
-      ),
+    policy: (root) => policyPart().then((m) => new m.PolicyViews(config, root, (code) => self.instance.setLanguage(code))),
   };
+}
+
+/**
+ * Starts loading a part when the pointer or the focus reaches a control that
+ * needs it, so the click rarely waits; nothing is requested before that.
+ */
+function prefetchOnIntent(selector, part) {
+  const kinds = ["pointerover", "focusin"];
+  const intent = (e) => {
+    if (!e.target.closest?.(selector)) return;
+    for (const k of kinds) document.removeEventListener(k, intent, true);
+    part().catch(() => {}); // a failure is reported when the part is used
+  };
+  for (const k of kinds) document.addEventListener(k, intent, { capture: true, passive: true });
 }
 
 /** Adds the stylesheet unless the page links it already; returns the element it added. */
@@ -108,6 +122,7 @@ async function begin(config, options) {
   const self = {};
   const instance = startWasm(config, cssUrl.href, receipts?.intake, partsFor(config, self));
   self.instance = instance;
+  if (config?.policy?.document) prefetchOnIntent('[data-kelisim-action="policy"]', policyPart);
   instance.pendingReceipts = () => receipts?.pending() ?? [];
   instance.flush = async () => receipts?.flush();
   receipts?.start();

@@ -51,6 +51,10 @@ test("a first visit requests no part loaded on first use; the policy view arrive
   await ready(page);
   await page.waitForLoadState("networkidle");
   assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart), [], "nothing of the policy view before use");
+  // The pointer reaching the link starts the download, ahead of the click.
+  const requested = page.waitForRequest((r) => r.url().endsWith("/kelisim/kelisim_policy_bg.wasm"));
+  await page.hover(policyLink);
+  await requested;
   await page.click(policyLink);
   await page.waitForSelector('[data-kelisim="policy-dialog"] [data-kelisim-clause]');
   assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart).sort(), ["/kelisim/kelisim_policy.js", "/kelisim/kelisim_policy_bg.wasm"]);
@@ -96,3 +100,18 @@ for (const [what, file] of [["its wasm module", "kelisim_policy_bg.wasm"], ["its
     }
   });
 }
+
+test("a returning visitor with a valid consent requests no part loaded on first use", async () => {
+  const { context, page, log } = await openPage(env.browser, env.server.url + "/");
+  await ready(page);
+  await page.click('[data-kelisim-action="accept-all"]');
+  await page.waitForSelector('[data-kelisim-action="open"]');
+  const seen = recordRequests(page);
+  await page.reload();
+  await ready(page);
+  await page.waitForLoadState("networkidle");
+  assert.equal(await page.$('[data-kelisim="banner"]'), null, "no banner: the consent is valid");
+  assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart), []);
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
