@@ -26,7 +26,7 @@ function load() {
  * tried again on the next use. Resolves to the glue's exports.
  */
 const parts = new Map();
-function loadPart(name, glue, wasmUrl) {
+function loadPart(name, glue, wasmUrl, css) {
   let loading = parts.get(name);
   if (!loading) {
     const wasm = fetch(wasmUrl).then(
@@ -38,7 +38,7 @@ function loadPart(name, glue, wasmUrl) {
         throw new Error(`${wasmUrl}: ${e.message}`);
       },
     );
-    loading = Promise.all([glue(), wasm])
+    loading = Promise.all([glue(), wasm, css?.()])
       .then(async ([module, response]) => {
         await module.default({ module_or_path: response });
         return module;
@@ -52,8 +52,31 @@ function loadPart(name, glue, wasmUrl) {
   return loading;
 }
 
+/**
+ * A part's stylesheet, after kelisim.css; resolves once it loaded (or failed:
+ * reported, and the part shows unstyled rather than not at all). `marker` is
+ * the attribute of a link the page may have added itself.
+ */
+function partStylesheet(url, marker) {
+  if (document.querySelector(`link[${marker}]`)) return undefined;
+  return new Promise((resolve) => {
+    const link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = url.href;
+    link.setAttribute(marker, "");
+    link.addEventListener("load", resolve, { once: true });
+    link.addEventListener("error", () => {
+      console.error(`kelisim: could not load the stylesheet ${url.href}`);
+      resolve();
+    }, { once: true });
+    document.head.append(link);
+  });
+}
+
 const policyPart = () =>
-  loadPart("policy view", () => import("./kelisim_policy.js"), new URL("./kelisim_policy_bg.wasm", import.meta.url));
+  loadPart("policy view", () => import("./kelisim_policy.js"), new URL("./kelisim_policy_bg.wasm", import.meta.url), () =>
+    partStylesheet(new URL("./kelisim_policy.css", import.meta.url), "data-kelisim-policy-css"),
+  );
 
 /** What the banner's module calls to load a part (src/shell/policy.rs: `Parts`). */
 function partsFor(config, self) {

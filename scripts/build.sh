@@ -22,7 +22,7 @@ module() { # <crate's wasm file> <name in dist>
 }
 module kelisim kelisim_core
 module kelisim_policy kelisim_policy
-cp js/kelisim.js js/kelisim.css js/kelisim.d.ts dist/
+cp js/kelisim.js js/kelisim.css js/kelisim_policy.css js/kelisim.d.ts dist/
 cp js/receipts.js dist/
 # Short import/export names in the module and the glue; JS and CSS without comments.
 node scripts/minify.mjs dist

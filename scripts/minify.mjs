@@ -173,9 +173,11 @@ function inlineGlue(entryPath, gluePath, spec) {
 
 // CSS: comments; a line break plus indentation after `;`, `{`, `}` or `,`;
 // any other indentation (its line break still separates the tokens).
-const cssPath = path.join(dir, "kelisim.css");
-const css = readFileSync(cssPath, "utf8")
-  .replace(/\/\*[\s\S]*?\*\/\n?/g, "")
-  .replace(/([;{},])\n[ \t]+/g, "$1")
-  .replace(/\n[ \t]+/g, "\n");
-writeFileSync(cssPath, css);
+for (const name of ["kelisim.css", "kelisim_policy.css"]) {
+  const cssPath = path.join(dir, name);
+  const css = readFileSync(cssPath, "utf8")
+    .replace(/\/\*[\s\S]*?\*\/\n?/g, "")
+    .replace(/([;{},])\n[ \t]+/g, "$1")
+    .replace(/\n[ \t]+/g, "\n");
+  writeFileSync(cssPath, css);
+}

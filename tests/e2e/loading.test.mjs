@@ -41,7 +41,7 @@ test("the wasm module and the stylesheet are requested while the config is still
   await context.close();
 });
 
-const isPolicyPart = (u) => /\/kelisim_policy(_bg\.wasm|\.js)$/.test(u);
+const isPolicyPart = (u) => /\/kelisim_policy(_bg\.wasm|\.js|\.css)$/.test(u);
 const policyLink = '[data-kelisim="banner"] [data-kelisim-action="policy"]';
 
 test("a first visit requests no part loaded on first use; the policy view arrives when the link is clicked", async () => {
@@ -57,7 +57,13 @@ test("a first visit requests no part loaded on first use; the policy view arrive
   await requested;
   await page.click(policyLink);
   await page.waitForSelector('[data-kelisim="policy-dialog"] [data-kelisim-clause]');
-  assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart).sort(), ["/kelisim/kelisim_policy.js", "/kelisim/kelisim_policy_bg.wasm"]);
+  assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart).sort(), [
+    "/kelisim/kelisim_policy.css",
+    "/kelisim/kelisim_policy.js",
+    "/kelisim/kelisim_policy_bg.wasm",
+  ]);
+  // Styled by its own stylesheet: the dialog has its width, not a bare <dialog>'s.
+  assert.equal(await page.$eval('[data-kelisim="policy-dialog"]', (d) => getComputedStyle(d).padding), "0px");
   // The link was held while the module loaded: the page did not navigate.
   assert.equal(new URL(page.url()).pathname, "/");
   assert.deepEqual(log.errors, []);
