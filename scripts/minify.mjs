@@ -163,7 +163,8 @@ function inlineGlue(entryPath, gluePath, spec) {
     if (!exports.has(name)) fail(`${gluePath} does not export ${name}`);
     return `${key(name)}: ${local}`;
   });
-  const give = [...exports].map(([name, local]) => `${key(name)}: ${local}`);
+  // Only what the entry imports: terser then drops the rest (initSync, ...).
+  const give = wanted.map(([name]) => `${key(name)}: ${exports.get(name)}`);
   const code = `const { ${pick.join(", ")} } = (() => {\n${glue}\nreturn { ${give.join(", ")} };\n})();\n`;
   writeFileSync(entryPath, entry.replace(importRe, () => code));
   // The glue file stays in dist/ for Node tools (tests/unit instantiate the
