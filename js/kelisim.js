@@ -40,7 +40,11 @@ function loadPart(name, glue, wasmUrl, css) {
     );
     loading = Promise.all([glue(), wasm, css?.()])
       .then(async ([module, response]) => {
-        await module.default({ module_or_path: response });
+        try {
+          await module.default({ module_or_path: response });
+        } catch (e) {
+          throw new Error(`${wasmUrl}: ${e.message}`); // a module that does not compile
+        }
         return module;
       })
       .catch((e) => {

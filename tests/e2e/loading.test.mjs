@@ -70,8 +70,14 @@ test("a first visit requests no part loaded on first use; the policy view arrive
   await context.close();
 });
 
-for (const [what, file] of [["its wasm module", "kelisim_policy_bg.wasm"], ["its glue", "kelisim_policy.js"]]) {
-  test(`the policy view's ${what} answering 404: a message in the visitor's language, the URL on the console, the banner still works`, async () => {
+const notFound = { status: 404, body: "not found" };
+const notWasm = { status: 200, contentType: "application/wasm", body: "this is not a wasm module" };
+for (const [what, file, answer] of [
+  ["wasm module answering 404", "kelisim_policy_bg.wasm", notFound],
+  ["glue answering 404", "kelisim_policy.js", notFound],
+  ["wasm module not compiling", "kelisim_policy_bg.wasm", notWasm],
+]) {
+  test(`the policy view's ${what}: a message in the visitor's language, the URL on the console, the banner still works`, async () => {
     let blocked = true;
     for (const [path, lang, message] of [
       ["/", "kk", "Бұл бөлім жүктелмеді"],
@@ -79,7 +85,7 @@ for (const [what, file] of [["its wasm module", "kelisim_policy_bg.wasm"], ["its
     ]) {
       const { context, page, log } = await openPage(env.browser, null, {
         beforeLoad: (page, context) =>
-          context.route(`**/kelisim/${file}`, (route) => (blocked ? route.fulfill({ status: 404, body: "not found" }) : route.fallback())),
+          context.route(`**/kelisim/${file}`, (route) => (blocked ? route.fulfill(answer) : route.fallback())),
       });
       await page.goto(env.server.url + path);
       await ready(page);
