@@ -11,6 +11,7 @@
 //! console, and is tried again on the next use.
 
 use alloc::rc::Rc;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use wasm_bindgen::closure::Closure;
@@ -20,6 +21,7 @@ use super::dom::{self, el, Listener};
 use super::js::{self, Element, Event, Promise};
 use super::{cat, into_js, target_with, Error, Shared};
 use crate::core::config::Lang;
+use crate::core::texts::texts;
 
 #[wasm_bindgen]
 extern "C" {
@@ -64,6 +66,9 @@ pub struct Views {
     steps: Vec<Step>,
     /// Marks a rejection nobody else handles as handled (it is reported already).
     handled: Option<Step>,
+    /// A load failed (and none succeeded since): the policy link goes to the
+    /// policy page as a plain link.
+    link_fallback: bool,
     listeners: Vec<Listener>,
 }
 
@@ -161,7 +166,7 @@ fn plain_click(e: &Event) -> bool {
 
 fn on_link(state: &Shared, e: &Event) {
     let Some(link) = target_with(e, "[data-kelisim-action=\"policy\"]") else { return };
-    if !plain_click(e) {
+    if !plain_click(e) || state.borrow().policy.link_fallback {
         return;
     }
     e.prevent_default();
@@ -219,7 +224,9 @@ fn loading(state: &Shared) -> Result<Promise, JsValue> {
     let weak = Rc::downgrade(state);
     let ok: Step = Closure::new(move |part: JsValue| {
         if let Some(state) = weak.upgrade() {
-            state.borrow_mut().policy.part = Some(part.clone().unchecked_into());
+            let mut st = state.borrow_mut();
+            st.policy.part = Some(part.clone().unchecked_into());
+            st.policy.link_fallback = false;
         }
         Ok(part)
     });
@@ -239,20 +246,28 @@ fn loading(state: &Shared) -> Result<Promise, JsValue> {
 }
 
 /// The module did not load: the console names the URL (the entry's error
-/// says which), the visitor reads a message in their language, the next use
-/// tries again.
+/// says which), the visitor reads a message in their language with a link to
+/// the policy page, the policy link becomes a plain link to that page, and
+/// `showPolicy` tries again.
 fn load_failed(state: &Shared, e: &JsValue) {
     js::error(e);
-    let (root, places, lang) = {
+    let (root, places, lang, page) = {
         let mut st = state.borrow_mut();
         st.policy.loading = None;
-        (st.root.clone(), st.policy.places.clone(), st.session.language())
+        st.policy.link_fallback = true;
+        let lang = st.session.language();
+        (st.root.clone(), st.policy.places.clone(), lang, String::from(st.session.config().policy.url.get(lang)))
     };
     let text = match lang {
         Lang::Kk => "Бұл бөлім жүктелмеді. Кейінірек қайталап көріңіз.",
         Lang::Ru => "Этот раздел не загрузился. Попробуйте ещё раз позже.",
     };
-    let message = || el("p", &[("class", "kelisim-perror"), ("role", "alert"), ("data-kelisim-error", ""), ("lang", lang.code())], Some(text));
+    let message = || {
+        let p = el("p", &[("class", "kelisim-perror"), ("role", "alert"), ("data-kelisim-error", ""), ("lang", lang.code())], Some(text));
+        dom::add_text(&p, " ");
+        dom::add(&p, &el("a", &[("href", &page)], Some(texts(lang).policy)));
+        p
+    };
     if let Ok(Some(old)) = root.query_selector("[data-kelisim-error]") {
         old.remove();
     }

@@ -99,6 +99,19 @@ for (const [what, file, answer] of [
       // The API's promise rejects with the same cause.
       const rejected = await page.evaluate(() => window.kelisim.showPolicy().then(() => "resolved", (e) => e.message));
       assert.ok(rejected.includes(`/kelisim/${file}`), rejected);
+      // The message links to the policy page, and so does the policy link from now on.
+      const page_ = await alert.$eval("a", (a) => a.getAttribute("href"));
+      assert.equal(page_, await page.$eval(policyLink, (a) => a.getAttribute("href")));
+      const held = await page.$eval(policyLink, (a) => {
+        let prevented;
+        window.addEventListener("click", (e) => {
+          prevented = e.defaultPrevented;
+          e.preventDefault(); // stay on the page
+        }, { once: true });
+        a.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, button: 0 }));
+        return prevented;
+      });
+      assert.equal(held, false, "after a failed load the policy link is a plain link");
       // The banner still works.
       await page.click('[data-kelisim-action="accept-all"]');
       await page.waitForSelector('[data-kelisim-action="open"]');
