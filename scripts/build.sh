@@ -30,6 +30,8 @@ node scripts/minify.mjs dist
 minify() { node_modules/.bin/terser "$1" --module --compress passes=2 --mangle -o "$1"; }
 minify dist/kelisim.js
 minify dist/kelisim_policy.js
+# Every asset the shipped JS loads is a "./file" next to it (bundlers rely on it).
+node scripts/assets.mjs dist
 cargo build --release -p kelisim-collector --quiet
 cargo build --release -p kelisim-policy --quiet && bash scripts/policy.sh
 echo "build: dist/ and target/release/kelisim-collector ready"
