@@ -1,10 +1,19 @@
 // kelisim entry point: `<script type="module" src="/kelisim/kelisim.js" data-config="...">`
 // or `import { start } from "kelisim"`. The consent logic lives in the wasm module;
 // this file only loads it, finds the config, and announces the instance.
+//
+// No request waits on another: the build puts the wasm-bindgen glue
+// (kelisim_core.js) inside this file, and the moment this module runs it asks
+// for the wasm module and the stylesheet (and the config, when the tag names
+// one), all at once.
+//
+// Every asset is named as `new URL("./file", import.meta.url)` written out
+// here, so bundlers see, copy and hash it.
 import init, { start as startWasm, receiptRetry } from "./kelisim_core.js";
 import { delivery } from "./receipts.js";
 
 const here = import.meta.url;
+const cssUrl = new URL("./kelisim.css", import.meta.url);
 let loading;
 
 function load() {
@@ -32,6 +41,105 @@ function failed(error) {
 }
 
 /**
+ * The parts loaded on first use, each a wasm module with its glue: the glue
+ * and the module are requested together; a failure names the URL and is
+ * tried again on the next use. Resolves to the glue's exports.
+ */
+const parts = new Map();
+function loadPart(name, glue, wasmUrl, css) {
+  let loading = parts.get(name);
+  if (!loading) {
+    const wasm = fetch(wasmUrl).then(
+      (r) => {
+        if (!r.ok) throw new Error(`${wasmUrl}: HTTP ${r.status}`);
+        return r;
+      },
+      (e) => {
+        throw new Error(`${wasmUrl}: ${e.message}`);
+      },
+    );
+    loading = Promise.all([glue(), wasm, css?.()])
+      .then(async ([module, response]) => {
+        try {
+          await module.default({ module_or_path: response });
+        } catch (e) {
+          throw new Error(`${wasmUrl}: ${e.message}`); // a module that does not compile
+        }
+        return module;
+      })
+      .catch((e) => {
+        parts.delete(name);
+        throw new Error(`kelisim: could not load the ${name}: ${e.message}`);
+      });
+    parts.set(name, loading);
+  }
+  return loading;
+}
+
+/**
+ * A part's stylesheet, after kelisim.css; resolves once it loaded (or failed:
+ * reported, and the part shows unstyled rather than not at all). `marker` is
+ * the attribute of a link the page may have added itself.
+ */
+function partStylesheet(url, marker) {
+  if (document.querySelector(`link[${marker}]`)) return undefined;
+  return new Promise((resolve) => {
+    const link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = url.href;
+    link.setAttribute(marker, "");
+    link.addEventListener("load", resolve, { once: true });
+    link.addEventListener("error", () => {
+      console.error(`kelisim: could not load the stylesheet ${url.href}`);
+      resolve();
+    }, { once: true });
+    document.head.append(link);
+  });
+}
+
+const policyPart = () =>
+  loadPart("policy view", () => import("./kelisim_policy.js"), new URL("./kelisim_policy_bg.wasm", import.meta.url), () =>
+    partStylesheet(new URL("./kelisim_policy.css", import.meta.url), "data-kelisim-policy-css"),
+  );
+
+/** What the banner's module calls to load a part (src/shell/policy.rs: `Parts`). */
+function partsFor(config, self) {
+  return {
+    policy: (root) => policyPart().then((m) => new m.PolicyViews(config, root, (code) => self.instance.setLanguage(code))),
+  };
+}
+
+/**
+ * Starts loading a part when the pointer or the focus reaches a control that
+ * needs it, so the click rarely waits; nothing is requested before that.
+ */
+function prefetchOnIntent(selector, part) {
+  const kinds = ["pointerover", "focusin"];
+  const intent = (e) => {
+    if (!e.target.closest?.(selector)) return;
+    for (const k of kinds) document.removeEventListener(k, intent, true);
+    part().catch(() => {}); // a failure is reported when the part is used
+  };
+  for (const k of kinds) document.addEventListener(k, intent, { capture: true, passive: true });
+}
+
+/** Adds the stylesheet unless the page links it already; returns the element it added. */
+function addStylesheet() {
+  if (document.querySelector("link[data-kelisim-css]")) return undefined;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = cssUrl.href;
+  // "loading" until it loaded or failed: the wasm module keeps its container
+  // hidden meanwhile (unstyled beats invisible, so a failure shows it too).
+  link.setAttribute("data-kelisim-css", "loading");
+  const settled = () => link.setAttribute("data-kelisim-css", "");
+  link.addEventListener("load", settled, { once: true });
+  link.addEventListener("error", settled, { once: true });
+  document.head.append(link);
+  return link;
+}
+
+/**
  * Starts kelisim with a config object. Resolves to the instance (also set as
  * `window.kelisim`) and dispatches `kelisim:ready`; rejects with an Error whose
  * message names what is wrong, leaving the page untouched. `options.send`, a
@@ -39,14 +147,16 @@ function failed(error) {
  * config's `receipts` endpoint.
  */
 export async function start(config, options) {
+  const link = addStylesheet();
   try {
-    return await run(config, options);
+    return await begin(config, options);
   } catch (e) {
+    link?.remove(); // a config that fails leaves the page as it was
     throw failed(e instanceof Error ? e : new Error(`kelisim: ${e}`));
   }
 }
 
-async function run(config, options) {
+async function begin(config, options) {
   await load();
   const send = options?.send;
   if (send !== undefined && typeof send !== "function") throw new Error("kelisim: start: options.send: expected a function");
@@ -56,7 +166,10 @@ async function run(config, options) {
     console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
     receipts = undefined;
   }
-  const instance = startWasm(config, new URL("./kelisim.css", import.meta.url).href, receipts?.intake);
+  const self = {};
+  const instance = startWasm(config, cssUrl.href, receipts?.intake, partsFor(config, self));
+  self.instance = instance;
+  if (config?.policy?.document) prefetchOnIntent('[data-kelisim-action="policy"]', policyPart);
   instance.pendingReceipts = () => receipts?.pending() ?? [];
   instance.flush = async () => receipts?.flush();
   receipts?.start();
@@ -91,11 +204,16 @@ async function configFrom(tag, inline) {
 const tag = [...document.querySelectorAll("script[data-config]")].find((s) => s.src === here);
 const inline = document.getElementById("kelisim-config");
 if (tag || (inline && inline.type === "application/json")) {
-  load().catch(() => {}); // fetch the module while the config downloads
+  // The module and the stylesheet download while the config does.
+  load().catch(() => {});
+  const link = addStylesheet();
   configFrom(tag, inline)
     .catch((e) => {
       throw failed(e);
     })
-    .then(start)
-    .catch((e) => console.error(e));
+    .then((config) => start(config))
+    .catch((e) => {
+      if (!window.kelisim) link?.remove();
+      console.error(e);
+    });
 }

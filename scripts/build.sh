@@ -2,28 +2,36 @@
 # Builds the release wasm module, its JS glue, and the collector; writes dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --lib --target wasm32-unknown-unknown --quiet
+# The banner's module (the root crate) and each part loaded on first use
+# (its own cdylib crate): ARCHITECTURE.md, "What loads when".
+cargo build --release --lib --target wasm32-unknown-unknown --quiet -p kelisim -p kelisim-policy-view
 rm -rf dist && mkdir -p dist
 # --encode-into always: every browser that runs this module (reference types,
 # multi-value) has TextEncoder.encodeInto, so the glue needs no fallback.
-wasm-bindgen --target web --no-typescript --encode-into always --out-dir dist --out-name kelisim_core \
-  target/wasm32-unknown-unknown/release/kelisim.wasm
 # npm's binaryen (Debian's is too old for current rustc output).
 # --low-memory-unused: rustc puts the 1 MiB stack first and data above it, so
 # the low 1 KiB is only reached by a stack that has already overflowed.
 # The producers and target-features sections are metadata browsers ignore.
-node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-target-features \
-  --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  dist/kelisim_core_bg.wasm -o dist/kelisim_core_bg.wasm
-cp js/kelisim.js js/kelisim.css js/kelisim.d.ts dist/
+module() { # <crate's wasm file> <name in dist>
+  wasm-bindgen --target web --no-typescript --encode-into always --out-dir dist --out-name "$2" \
+    "target/wasm32-unknown-unknown/release/$1.wasm"
+  node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-target-features \
+    --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "dist/$2_bg.wasm" -o "dist/$2_bg.wasm"
+}
+module kelisim kelisim_core
+module kelisim_policy kelisim_policy
+cp js/kelisim.js js/kelisim.css js/kelisim_policy.css js/kelisim.d.ts dist/
 cp js/receipts.js dist/
 # Short import/export names in the module and the glue; JS and CSS without comments.
 node scripts/minify.mjs dist
-# Minify the JS the page downloads (the glue and the entry); export names are kept.
+# Minify the JS the page downloads (the entry, with the glue inside); export names are kept.
 minify() { node_modules/.bin/terser "$1" --module --compress passes=2 --mangle -o "$1"; }
-minify dist/kelisim_core.js
 minify dist/kelisim.js
+minify dist/kelisim_policy.js
+# Every asset the shipped JS loads is a "./file" next to it (bundlers rely on it).
+node scripts/assets.mjs dist
 cargo build --release -p kelisim-collector --quiet
 cargo build --release -p kelisim-policy --quiet && bash scripts/policy.sh
 echo "build: dist/ and target/release/kelisim-collector ready"

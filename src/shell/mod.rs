@@ -5,12 +5,8 @@
 //! dropping the state unregisters them; closures hold a `Weak` reference, so
 //! there is no reference cycle and nothing is leaked.
 
-mod convert;
 mod cookies;
 mod disclose;
-mod disclose_view;
-mod dom;
-mod js;
 mod receipts;
 mod view;
 mod policy;
@@ -27,57 +23,14 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use js::{CustomEvent, Element, Event};
 
-use crate::core::config::{self, ConfigError, Lang};
+use crate::core::config::{self, Lang};
 use crate::core::consent::Choice;
 use crate::core::ids::uuid_v4;
 use crate::core::session::{Discarded, Effect, Hints, Session, View};
 pub(crate) use crate::core::value::cat;
 use crate::core::value::Path;
 
-/// Everything that can go wrong at the JS boundary.
-#[derive(Debug)]
-pub enum Error {
-    /// The config is invalid.
-    Config(ConfigError),
-    /// An API argument is invalid.
-    Argument(String),
-    /// `start()` ran twice on one page.
-    AlreadyStarted,
-    /// No `document` (a worker, or a page being torn down).
-    NoDocument,
-    /// A browser call failed.
-    Browser(String),
-}
-
-impl Error {
-    pub(crate) fn message(self) -> String {
-        match self {
-            Error::Config(e) => cat(&["invalid config: ", &e.text()]),
-            Error::Argument(m) => m,
-            Error::AlreadyStarted => "start() was already called on this page; use window.kelisim".into(),
-            Error::NoDocument => "no document to show the banner in".into(),
-            Error::Browser(m) => cat(&["browser refused: ", &m]),
-        }
-    }
-}
-
-/// The one place a Rust error becomes a JS `Error`.
-fn into_js(e: Error) -> JsValue {
-    js_sys::Error::new(&cat(&["kelisim: ", &e.message()])).into()
-}
-
-fn browser(e: JsValue) -> Error {
-    Error::Browser(
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .or_else(|| e.as_string())
-            .unwrap_or_else(|| "unknown error".into()),
-    )
-}
-
-fn warn(msg: &str) {
-    js::warn(&cat(&["kelisim: ", msg]));
-}
+pub(crate) use kelisim_web::{browser, convert, disclose_view, dom, into_js, js, target_with, warn, Error};
 
 /// Whether `start()` ran on this page (the module has one thread).
 static STARTED: AtomicBool = AtomicBool::new(false);
@@ -117,14 +70,15 @@ const LANG_KEY: &str = "kelisim.lang";
 
 /// Starts kelisim with a config object; `css_href` is the stylesheet to add
 /// (none when the page already links it); `receipts` is the receipt
-/// delivery's intake, a function, when the page wants receipts. Validates
+/// delivery's intake, a function, when the page wants receipts; `parts` is
+/// the entry's loader of the modules loaded on first use. Validates
 /// everything before it touches the page.
 #[wasm_bindgen(js_name = start)]
-pub fn start(config: JsValue, css_href: Option<String>, receipts: JsValue) -> Result<Kelisim, JsValue> {
-    start_inner(&config, css_href, &receipts).map_err(into_js)
+pub fn start(config: JsValue, css_href: Option<String>, receipts: JsValue, parts: JsValue) -> Result<Kelisim, JsValue> {
+    start_inner(&config, css_href, &receipts, parts).map_err(into_js)
 }
 
-fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -> Result<Kelisim, Error> {
+fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue, parts: JsValue) -> Result<Kelisim, Error> {
     if STARTED.load(Ordering::Relaxed) {
         return Err(Error::AlreadyStarted);
     }
@@ -163,13 +117,25 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
 
     // From here on the page is touched.
     let root = dom::el("div", &[("class", "kelisim"), ("data-kelisim-root", "")], None);
+    // The stylesheet: the entry adds it as it starts (so it downloads beside
+    // the module); until it has loaded the container stays hidden.
     let mut link = None;
+    let mut add_link = false;
     if let Some(href) = css_href {
-        let already = document.query_selector("link[data-kelisim-css]").ok().flatten().is_some();
-        if !already {
-            let l = dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None);
+        match document.query_selector("link[data-kelisim-css]").ok().flatten() {
+            // The entry's link says "loading" until it loaded or failed.
+            Some(l) => {
+                if l.get_attribute("data-kelisim-css").as_deref() == Some("loading") {
+                    link = Some(l);
+                }
+            }
+            None => {
+                link = Some(dom::el("link", &[("rel", "stylesheet"), ("href", &href), ("data-kelisim-css", "")], None));
+                add_link = true;
+            }
+        }
+        if link.is_some() {
             root.set_attribute("hidden", "");
-            link = Some(l);
         }
     }
 
@@ -178,7 +144,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
         root: root.clone(),
         draft: Vec::new(),
         _listeners: Vec::new(),
-        policy: policy::Views::default(),
+        policy: policy::Views::new(parts),
         receipts,
 
         gate: gate::Gate::default(),
@@ -191,8 +157,10 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue) -
         for kind in ["load", "error"] {
             listeners.push(dom::listen(link, kind, dom::ONCE | dom::PASSIVE, handler(&state, On::Styled)));
         }
-        if let Some(head) = document.head() {
-            dom::add(&head, link);
+        if add_link {
+            if let Some(head) = document.head() {
+                dom::add(&head, link);
+            }
         }
     }
     body.prepend(&root);
@@ -264,12 +232,6 @@ fn with(weak: &Weak<RefCell<State>>, f: impl FnOnce(&mut State) -> Vec<Effect>) 
         let effects = f(&mut state.borrow_mut());
         apply(&state, effects);
     }
-}
-
-/// The closest ancestor-or-self of the event target matching `selector` (none
-/// when the target is not an element: `closest` then throws).
-fn target_with(e: &Event, selector: &str) -> Option<Element> {
-    e.target()?.closest(selector).ok().flatten()
 }
 
 fn on_click(weak: &Weak<RefCell<State>>, e: &Event) {

@@ -90,7 +90,7 @@ fn a_bad_config_is_an_error_and_leaves_the_document_alone() {
     };
     let before = html();
     let bad = js_sys::JSON::parse(r#"{"controller":{"name":{"kk":"a","ru":"b"},"bin":"1"}}"#).unwrap();
-    let err = super::start(bad, Some("/x.css".into()), JsValue::UNDEFINED).err().expect("an error");
+    let err = super::start(bad, Some("/x.css".into()), JsValue::UNDEFINED, JsValue::UNDEFINED).err().expect("an error");
     let msg: String = err.dyn_into::<js_sys::Error>().unwrap().message().into();
     assert_eq!(msg, "kelisim: invalid config: controller.bin: a BIN is exactly 12 digits");
     assert_eq!(html(), before);

@@ -17,25 +17,7 @@ use crate::core::session::Session;
 use crate::core::texts::{texts, Texts};
 use crate::core::value::push_int;
 
-pub(super) fn lang_switch(config: &Config, lang: Lang, t: &Texts) -> Option<Element> {
-    if config.languages.len() < 2 {
-        return None;
-    }
-    let group = el("div", &[("class", "kelisim-lang"), ("role", "group"), ("aria-label", t.language)], None);
-    for l in &config.languages {
-        let own = texts(*l).own_name;
-        let pressed = if *l == lang { "true" } else { "false" };
-        add(
-            &group,
-            &el(
-                "button",
-                &[("type", "button"), ("data-kelisim-lang", l.code()), ("lang", l.code()), ("aria-pressed", pressed)],
-                Some(own),
-            ),
-        );
-    }
-    Some(group)
-}
+pub(super) use kelisim_web::lang_switch;
 
 fn button(action: &str, class: &str, text: &str) -> Element {
     el("button", &[("type", "button"), ("class", class), ("data-kelisim-action", action)], Some(text))

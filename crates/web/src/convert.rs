@@ -5,8 +5,8 @@ use alloc::vec::Vec;
 use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::dom::set;
-use super::{cat, Error};
+use crate::dom::set;
+use crate::{cat, Error};
 use crate::core::consent::{Choice, Consent};
 use crate::core::time;
 use crate::core::value::{Path, Value};

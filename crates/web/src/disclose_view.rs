@@ -5,8 +5,8 @@
 //! goes in with `textContent` or as an attribute value.
 
 use alloc::string::String;
-use super::dom::{add, el};
-use super::js::Element;
+use crate::dom::{add, el};
+use crate::js::Element;
 use crate::core::config::{Config, Lang, ThirdParty};
 use crate::core::disclosure::Kind;
 use crate::core::disclosure_texts::{disclosure_texts, fill, DisclosureTexts};

@@ -5,8 +5,8 @@ use alloc::string::String;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::cat;
-use super::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
+use crate::cat;
+use crate::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
 use crate::core::config::CookieOptions;
 use crate::core::value::push_int;
 
