@@ -95,14 +95,6 @@ fn html_document() -> Option<HtmlDocument> {
     document()?.dyn_into::<HtmlDocument>().ok()
 }
 
-/// Reads a cookie by name from `document.cookie` (the first listed; the
-/// consent cookie is read through `cookies::read`).
-#[cfg(test)]
-pub fn read_cookie(name: &str) -> Option<String> {
-    let all = html_document()?.cookie().ok()?;
-    crate::core::cookies::values(&all, name).first().map(|v| String::from(*v))
-}
-
 /// `name=value; Max-Age=...; Path=...; SameSite=Lax[; Domain=...][; Secure]`.
 fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
     let mut s = cat(&[&opts.name, "=", value, "; Max-Age="]);
