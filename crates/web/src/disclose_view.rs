@@ -34,10 +34,12 @@ fn policy_link(t: &DisclosureTexts, name: &str, url: &str) -> Element {
     p
 }
 
-/// What a third party may collect, why, and where data go (the ISO code:
-/// browsers have no Kazakh country names).
+/// What a third party may collect, why, and where data go: the country's name
+/// in the visitor's language (the browser's Intl), its ISO code where the
+/// browser has no names in that language. Receipts keep the code.
 fn party_facts(parent: &Element, t: &DisclosureTexts, p: &ThirdParty, lang: Lang, with_data: bool) {
-    let rows = [(t.collects, p.collects.get(lang)), (t.purpose, p.purpose.get(lang)), (t.country, &p.country)];
+    let country = crate::dom::country_name(&p.country, lang.code());
+    let rows = [(t.collects, p.collects.get(lang)), (t.purpose, p.purpose.get(lang)), (t.country, country.as_str())];
     add(parent, &facts(if with_data { &rows } else { &rows[2..] }));
     if p.country != "KZ" {
         add(parent, &el("p", &[("class", "kelisim-hint")], Some(t.abroad)));

@@ -145,6 +145,23 @@ pub fn now() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// The name of a country (an ISO 3166-1 alpha-2 code) in `locale` (`kk`, `ru`),
+/// from the browser's Intl; the code itself where the browser has no country
+/// names in that language (some builds lack Kazakh data).
+pub fn country_name(code: &str, locale: &str) -> String {
+    if crate::js::DisplayNames::supported_locales_of(locale).length() == 0 {
+        return code.into();
+    }
+    let opts = js_sys::Object::new();
+    set(&opts, "type", &JsValue::from_str("region"));
+    set(&opts, "fallback", &JsValue::from_str("code"));
+    crate::js::DisplayNames::new(locale, &opts)
+        .and_then(|d| d.of(code))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| code.into())
+}
+
 /// A date formatted for `locale` by the browser's Intl (`kk-KZ`, `ru-RU`).
 pub fn format_date(ms: i64, locale: &str) -> String {
     let opts = js_sys::Object::new();

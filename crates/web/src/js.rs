@@ -9,6 +9,23 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
+    /// `Intl.DisplayNames` (country names in the visitor's language).
+    #[wasm_bindgen(js_namespace = Intl, js_name = DisplayNames)]
+    pub type DisplayNames;
+
+    /// `new Intl.DisplayNames(locale, options)`.
+    #[wasm_bindgen(catch, constructor, js_namespace = Intl, js_class = DisplayNames)]
+    pub fn new(locale: &str, options: &JsValue) -> Result<DisplayNames, JsValue>;
+
+    /// `displayNames.of(code)`: throws on a malformed code.
+    #[wasm_bindgen(catch, method)]
+    pub fn of(this: &DisplayNames, code: &str) -> Result<JsValue, JsValue>;
+
+    /// `Intl.DisplayNames.supportedLocalesOf(locale)`: whether the browser has names
+    /// in that language (without them it would answer in its own default language).
+    #[wasm_bindgen(static_method_of = DisplayNames, js_namespace = Intl, js_class = DisplayNames, js_name = supportedLocalesOf)]
+    pub fn supported_locales_of(locale: &str) -> js_sys::Array;
+
     /// Any `EventTarget`.
     #[derive(Clone)]
     pub type Target;
