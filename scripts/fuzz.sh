@@ -24,7 +24,11 @@ for t in $targets; do
   # -timeout: one input taking over 10 s is reported as a hang.
   if ! cargo fuzz run --sanitizer none -O "$t" "corpus/$t" -- -max_total_time="$seconds" -timeout=10 -max_len=65536 -print_final_stats=1 >"$log" 2>&1; then
     tail -n 40 "$log" >&2
-    echo "fuzz: $t FAILED (input saved under fuzz/artifacts/$t/)" >&2
+    if grep -q '^==[0-9]*== ERROR: libFuzzer\|^artifact_prefix\|Test unit written to' "$log"; then
+      echo "fuzz: $t FOUND A CRASH (the input is saved under fuzz/artifacts/$t/)" >&2
+    else
+      echo "fuzz: $t did not run (cargo fuzz failed; see above)" >&2
+    fi
     exit 1
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
