@@ -89,7 +89,7 @@ test("a same-tab link to a third party waits for Continue, then goes exactly the
   assert.match(text, /собственная политика конфиденциальности/);
   assert.ok(text.includes("Ваши действия на сайте, сведения об устройстве, IP-адрес, ваш профиль Facebook"), text);
   assert.match(text, /Данные передаются за пределы Казахстана/);
-  assert.match(text, /Страна, куда передаются данные:\s+US/);
+  assert.match(text, /Страна, куда передаются данные:\s+(Соединенные Штаты|США)/);
   const policy = d.locator('a[target="_blank"]');
   assert.equal(await policy.getAttribute("href"), "https://www.facebook.com/privacy/policy/");
   assert.equal(await policy.getAttribute("target"), "_blank");
