@@ -246,7 +246,7 @@ pub fn check(config: &Config) -> Result<(), ConfigError> {
         let (path, len) = longest_text(config);
         let mut message = String::from("this text (");
         push_int(&mut message, len as i64);
-        message.push_str(" bytes) is the longest of those that go into consent receipts, which would reach ");
+        message.push_str(" bytes) is the longest of those that go into consent receipts, which could reach ");
         push_int(&mut message, size as i64);
         message.push_str(" bytes, over the ");
         push_int(&mut message, limit as i64);
