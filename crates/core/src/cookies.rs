@@ -136,8 +136,8 @@ impl Shadowed {
     /// Why, for a console note.
     pub fn text(self) -> &'static str {
         match self {
-            Shadowed::Stuck => "several consent cookies of this name exist and one at another path or domain could not be removed; the choice is unknown, asking again",
-            Shadowed::NoneReadable => "several consent cookies of this name existed and none held a current decision; removed them, asking again",
+            Shadowed::Stuck => "several consent cookies; one that could not be removed remains, so the choice is unknown: asking again",
+            Shadowed::NoneReadable => "several consent cookies, none a current decision: removed, asking again",
         }
     }
 }

@@ -248,11 +248,7 @@ pub fn check(config: &Config) -> Result<(), ConfigError> {
         push_int(&mut message, len as i64);
         message.push_str(" bytes) is the longest of those that go into consent receipts, which could reach ");
         push_int(&mut message, size as i64);
-        message.push_str(" bytes, over the ");
-        push_int(&mut message, limit as i64);
-        message.push_str(" a receipt may take (browsers send at most 65,536 bytes with keepalive or sendBeacon; ");
-        push_int(&mut message, RESERVE as i64);
-        message.push_str(" are kept for the page address): shorten it or other texts");
+        message.push_str(" bytes, over the 61440 a receipt may take (browsers send at most 65536 bytes with keepalive or sendBeacon; 4096 are kept for the page address): shorten it or other texts");
         return Err(ConfigError { doc: super::config::Doc::Config, path, message });
     }
     Ok(())
@@ -320,48 +316,42 @@ pub fn largest(config: &Config) -> usize {
 
 /// The path and byte length of the longest text that goes into receipts.
 fn longest_text(config: &Config) -> (String, usize) {
-    use super::value::cat;
+    use super::value::Path;
     let mut best = (String::new(), 0);
-    let mut see = |path: &dyn Fn() -> String, text: &L10n| {
+    let mut see = |path: &Path, text: &L10n| {
         for (code, t) in [("kk", &text.kk), ("ru", &text.ru)] {
             if t.len() > best.1 {
-                best = (cat(&[&path(), ".", code]), t.len());
+                best = (Path::Key(path, code).render(), t.len());
             }
         }
     };
-    let idx = |base: &str, i: usize, field: &str| {
-        let mut s = String::from(base);
-        s.push('[');
-        push_int(&mut s, i as i64);
-        s.push_str("].");
-        s.push_str(field);
-        s
-    };
-    see(&|| "controller.name".into(), &config.controller.name);
+    let (root, ctl) = (Path::Root, Path::Key(&Path::Root, "controller"));
+    see(&Path::Key(&ctl, "name"), &config.controller.name);
     if let Some(a) = &config.controller.address {
-        see(&|| "controller.address".into(), a);
+        see(&Path::Key(&ctl, "address"), a);
     }
+    let cats = Path::Key(&root, "categories");
     for (i, c) in config.categories.iter().enumerate() {
-        see(&|| idx("categories", i, "title"), &c.title);
-        see(&|| idx("categories", i, "description"), &c.description);
+        let at = Path::Index(&cats, i);
+        see(&Path::Key(&at, "title"), &c.title);
+        see(&Path::Key(&at, "description"), &c.description);
+        let data = Path::Key(&at, "data");
         for (j, d) in c.data.iter().enumerate() {
-            see(&|| {
-                let mut p = idx("categories", i, "data");
-                p.push('[');
-                push_int(&mut p, j as i64);
-                p.push(']');
-                p
-            }, d);
+            see(&Path::Index(&data, j), d);
         }
     }
+    let parties = Path::Key(&root, "thirdParties");
     for (i, t) in config.third_parties.iter().enumerate() {
+        let at = Path::Index(&parties, i);
         for (field, text) in [("name", &t.name), ("collects", &t.collects), ("purpose", &t.purpose)] {
-            see(&|| idx("thirdParties", i, field), text);
+            see(&Path::Key(&at, field), text);
         }
     }
+    let oauth = Path::Key(&root, "oauth");
     for (i, o) in config.oauth.iter().enumerate() {
+        let at = Path::Index(&oauth, i);
         for (field, text) in [("name", &o.name), ("receives", &o.receives)] {
-            see(&|| idx("oauth", i, field), text);
+            see(&Path::Key(&at, field), text);
         }
     }
     if config.policy.version.len() > best.1 {
