@@ -537,7 +537,7 @@ pub(crate) mod tests {
             let cfg = config();
             let ids = ["necessary", "analytics", "marketing", "yandex-metrica", "google-analytics", "facebook-pixel"];
             let mut panel: Vec<(String, bool)> = ids.iter().map(|i| (i.to_string(), false)).collect();
-            let mut set = |panel: &mut Vec<(String, bool)>, id: &str, on: bool| {
+            let set = |panel: &mut Vec<(String, bool)>, id: &str, on: bool| {
                 panel.iter_mut().find(|(k, _)| k == id).unwrap().1 = on;
             };
             for (i, on) in clicks {

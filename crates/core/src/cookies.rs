@@ -22,6 +22,7 @@ use super::codec;
 use super::config::Config;
 use super::consent;
 use super::gate::{cookie_domains, cookie_paths};
+use super::time;
 use super::value::{cat, char_is};
 
 /// Every value `document_cookie` (the page's `document.cookie`) holds for
@@ -49,35 +50,28 @@ pub struct Cleanup {
     pub write: Option<(String, i64)>,
 }
 
-/// Whether `domain` (a `Domain` attribute, or none for a host-only cookie) is
-/// the configured one. A leading dot does not matter to browsers.
+/// Whether two `Domain` values (none: a host-only cookie) name the same
+/// cookie domain; a leading dot does not matter to browsers.
 fn same_domain(a: Option<&str>, b: Option<&str>) -> bool {
-    let strip = |d: &str| -> String { d.strip_prefix('.').unwrap_or(d).to_ascii_lowercase() };
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => strip(a) == strip(b),
+        (Some(a), Some(b)) => a.trim_start_matches('.').eq_ignore_ascii_case(b.trim_start_matches('.')),
         _ => false,
     }
-}
-
-/// The decision a value holds when it is readable and could still count:
-/// decodes, passes [`consent::admit`] and has not expired.
-fn readable(value: &str, config: &Config, now: i64) -> Option<i64> {
-    let c = codec::decode(value).ok()?;
-    let c = consent::admit(c, config, now).ok()?;
-    (now < c.expires_at()).then_some(c.given_at)
 }
 
 /// What to do with `values`, the values of the consent cookie the browser
 /// sent to a page at `page_path` on `host`. `None` when there are fewer than
 /// two: read the one there is as it is.
 ///
-/// With several: the one with the highest `givenAt` wins; a tie between
-/// different values is no winner (the state is unknown). The deletions cover
-/// the cookie name under every [`cookie_paths`] value (with the configured
-/// `cookiePaths` and `cookie.path`), host-only and under every
-/// [`cookie_domains`] value, except the configured path and domain when there
-/// is a winner to write there.
+/// With several: among the readable ones (they decode, pass
+/// [`consent::admit`] and have not expired) the one with the highest
+/// `givenAt` wins; a tie between different values is no winner (the state
+/// is unknown). The deletions cover the cookie name under every
+/// [`cookie_paths`] value (with the configured `cookiePaths` and
+/// `cookie.path`), host-only and under every [`cookie_domains`] value (and
+/// the configured `cookie.domain`), except the configured path and domain
+/// when there is a winner to write there.
 pub fn several(config: &Config, values: &[&str], now: i64, host: &str, page_path: &str) -> Option<Cleanup> {
     if values.len() < 2 {
         return None;
@@ -85,7 +79,11 @@ pub fn several(config: &Config, values: &[&str], now: i64, host: &str, page_path
     let mut best: Option<(i64, &str)> = None;
     let mut tie = false;
     for v in values {
-        let Some(at) = readable(v, config, now) else { continue };
+        let Some(c) = codec::decode(v).ok().and_then(|c| consent::admit(c, config, now).ok()) else { continue };
+        let at = c.given_at;
+        if now >= c.expires_at() {
+            continue;
+        }
         match best {
             Some((b, bv)) if at == b => tie |= bv != *v,
             Some((b, _)) if at < b => {}
@@ -95,36 +93,32 @@ pub fn several(config: &Config, values: &[&str], now: i64, host: &str, page_path
             }
         }
     }
-    let winner = best.filter(|_| !tie).map(|(_, v)| v);
+    let winner = best.filter(|_| !tie);
     let opts = &config.cookie;
-    let mut extra: Vec<String> = config.clear_paths.clone();
-    extra.push(opts.path.clone());
+    let mut paths = cookie_paths(page_path, &config.clear_paths);
+    if !paths.contains(&opts.path.as_str()) {
+        paths.push(&opts.path);
+    }
     let mut domains: Vec<Option<&str>> = Vec::new();
     domains.push(None);
-    domains.extend(cookie_domains(host).into_iter().map(Some));
-    if let Some(d) = opts.domain.as_deref() {
-        if !domains.iter().any(|x| same_domain(*x, Some(d))) {
-            domains.push(Some(d));
+    for d in cookie_domains(host).into_iter().map(Some).chain(core::iter::once(opts.domain.as_deref())) {
+        if !domains.iter().any(|x| same_domain(*x, d)) {
+            domains.push(d);
         }
     }
     let mut delete = Vec::new();
-    for path in cookie_paths(page_path, &extra).into_iter().filter(|p| !p.bytes().any(|b| b == b';')) {
+    for path in paths.into_iter().filter(|p| !p.bytes().any(|b| b == b';')) {
         for d in &domains {
             if winner.is_some() && path == opts.path && same_domain(*d, opts.domain.as_deref()) {
                 continue;
             }
-            let mut line = cat(&[&opts.name, "=; Max-Age=0; Path=", path]);
-            if let Some(d) = d {
-                line.push_str("; Domain=");
-                line.push_str(d);
-            }
-            delete.push(line);
+            delete.push(match d {
+                Some(d) => cat(&[&opts.name, "=; Max-Age=0; Path=", path, "; Domain=", d]),
+                None => cat(&[&opts.name, "=; Max-Age=0; Path=", path]),
+            });
         }
     }
-    let write = winner.and_then(|v| {
-        let c = codec::decode(v).ok()?;
-        Some((String::from(v), (c.expires_at() - now) / 1000))
-    });
+    let write = winner.map(|(at, v)| (String::from(v), (time::expires_at(at) - now) / 1000));
     Some(Cleanup { delete, write })
 }
 
@@ -142,8 +136,8 @@ impl Shadowed {
     /// Why, for a console note.
     pub fn text(self) -> &'static str {
         match self {
-            Shadowed::Stuck => "several consent cookies of this name exist and one at another path or domain could not be removed; the choice is unknown, asking again",
-            Shadowed::NoneReadable => "several consent cookies of this name existed and none held a current decision; removed them, asking again",
+            Shadowed::Stuck => "several consent cookies; one that could not be removed remains, so the choice is unknown: asking again",
+            Shadowed::NoneReadable => "several consent cookies, none a current decision: removed, asking again",
         }
     }
 }

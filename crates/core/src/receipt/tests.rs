@@ -467,6 +467,45 @@ fn the_receipts_config_section_decodes_and_names_bad_fields() {
     }
 }
 
+/// The size in bytes of the largest receipt the config can make: a decision
+/// accepting everything, and a disclosure of the third party (and the OAuth
+/// provider) with the longest texts, to a host of the longest name, in each
+/// language, with the chain link at its longest.
+fn exact_largest(config: &Config) -> usize {
+    let all = |ids: &mut dyn Iterator<Item = &String>| ids.map(|id| (id.clone(), true)).collect::<Vec<_>>();
+    let uuid = "00000000-0000-4000-8000-000000000000";
+    let host = "a".repeat(253);
+    let mut most = 0;
+    for &lang in &config.languages {
+        let consent = Consent {
+            id: uuid.into(),
+            subject: uuid.into(),
+            given_at: 4_102_444_800_000, // 2100-01-01
+            revision: config.policy.revision,
+            language: lang,
+            categories: all(&mut config.categories.iter().map(|c| &c.id)),
+            services: all(&mut config.services().map(|(_, s)| &s.id)),
+            method: Method::AcceptAll,
+            gpc: true,
+        };
+        let facts = Facts { id: uuid, now: 4_102_444_800_000, method: "preferences: reject all", language: lang, policy_url: config.policy.url.get(lang) };
+        let link = config.third_parties.iter().max_by_key(|t| t.name.get(lang).len() + t.collects.get(lang).len() + t.purpose.get(lang).len());
+        let login = config.oauth.iter().max_by_key(|o| 2 * o.name.get(lang).len() + o.receives.get(lang).len());
+        let mut events = vec![Event::Given];
+        for (kind, party) in [(DisclosureKind::Link, link.map(|t| t.id.as_str())), (DisclosureKind::OAuth, login.map(|o| o.id.as_str()))] {
+            if let Some(party) = party {
+                events.push(Event::Disclosure { kind, party, host: &host, outcome: Outcome::Continued });
+            }
+        }
+        for e in &events {
+            let u = build(config, &consent, &facts, e);
+            let prev = "0".repeat(64);
+            most = most.max(u.seal(u64::from(u32::MAX) * 1000, Some(&prev)).len());
+        }
+    }
+    most
+}
+
 #[test]
 fn the_largest_receipt_is_measured_and_bounds_every_real_one() {
     let cfg = demo();
@@ -517,4 +556,73 @@ fn a_config_whose_texts_push_a_receipt_over_64_kib_is_refused_naming_the_longest
     json["thirdParties"][0]["purpose"]["kk"] = serde_json::Value::String("ә".repeat(40_000));
     let err = check(&decode(&to_value(&json)).unwrap()).unwrap_err();
     assert_eq!(err.path, "thirdParties[0].purpose.kk");
+}
+
+/// Texts with characters JSON escapes, Cyrillic, and plain ASCII.
+fn arb_text() -> impl proptest::strategy::Strategy<Value = String> {
+    proptest::string::string_regex("[a-zа-яәғқңөұүһі \"\\\\\\n\\t\u{1}<>]{1,300}").unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// `largest` (arithmetic on text lengths) is never below the largest
+    /// receipt actually built, and at most a little above it.
+    #[test]
+    fn largest_bounds_the_built_receipts(
+        texts in proptest::collection::vec(arb_text(), 12),
+        extra_data in 0usize..4,
+        drop_parties in proptest::bool::ANY,
+        one_language in proptest::bool::ANY,
+    ) {
+        let text = std::fs::read_to_string(root().join("www/kelisim.config.json")).unwrap();
+        let mut j: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let l = |i: usize| serde_json::json!({"kk": texts[i], "ru": texts[(i + 1) % 12]});
+        j["controller"]["name"] = l(0);
+        j["controller"]["address"] = l(1);
+        j["categories"][2]["description"] = l(2);
+        j["categories"][3]["title"] = l(3);
+        j["categories"][2]["data"] = serde_json::Value::Array((0..extra_data).map(|k| l(4 + k)).collect());
+        j["thirdParties"][1]["purpose"] = l(8);
+        j["thirdParties"][2]["name"] = l(9);
+        j["oauth"][0]["receives"] = l(10);
+        j["policy"]["version"] = serde_json::json!(texts[11]);
+        if drop_parties {
+            j.as_object_mut().unwrap().remove("oauth");
+        }
+        if one_language {
+            j["languages"] = serde_json::json!(["ru"]);
+            j["defaultLanguage"] = serde_json::json!("ru");
+        }
+        let cfg = decode(&to_value(&j)).unwrap();
+        let (bound, exact) = (largest(&cfg), exact_largest(&cfg));
+        proptest::prop_assert!(bound >= exact, "bound {} < exact {}", bound, exact);
+        proptest::prop_assert!(bound <= exact + 4_000, "bound {} too loose over exact {}", bound, exact);
+    }
+}
+
+#[test]
+fn largest_is_close_on_the_demo() {
+    let cfg = demo();
+    let (bound, exact) = (largest(&cfg), exact_largest(&cfg));
+    println!("demo: bound {bound}, exact {exact}");
+    assert!(bound >= exact && bound <= exact + 3_000, "bound {bound}, exact {exact}");
+    // The core's small sample (no third parties), and the most categories
+    // and services a config may have, at the longest ids, each with a party.
+    let small = decode(&crate::config::tests::sample()).unwrap();
+    assert!(largest(&small) >= exact_largest(&small));
+    let text = std::fs::read_to_string(root().join("www/kelisim.config.json")).unwrap();
+    let mut j: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let id = |p: &str, i: usize| format!("{p}{i:0>30}");
+    const PARTIES: [&str; 4] = ["yandex", "google", "meta", "vk"];
+    j["categories"] = serde_json::Value::Array((0..16).map(|c| serde_json::json!({
+        "id": id("c", c), "title": {"kk": "Санат", "ru": "Категория"}, "description": {"kk": "С", "ru": "О"},
+        "services": (0..4).map(|s| serde_json::json!({"id": id("s", c * 4 + s), "title": {"kk": "Т", "ru": "Т"},
+            "description": {"kk": "С", "ru": "О"}, "thirdParty": PARTIES[s]})).collect::<Vec<_>>(),
+    })).collect());
+    j.as_object_mut().unwrap().remove("consentMode");
+    let big = decode(&to_value(&j)).unwrap();
+    let (bound, exact) = (largest(&big), exact_largest(&big));
+    println!("16 x 4: bound {bound}, exact {exact}");
+    assert!(bound >= exact && bound <= exact + 8_000, "bound {bound}, exact {exact}");
 }
