@@ -25,6 +25,8 @@ echo "== size budget"
 node scripts/size.mjs
 echo "== unit tests of the shipped JS (receipt delivery against a naive model)"
 node --test tests/unit/
+echo "== reference consent decoder in Python against the test vectors (tests/vectors)"
+python3 -m unittest discover -s clients/python -v
 echo "== fuzzing, a short pass of every target (npm run fuzz runs longer)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz.sh
 echo "== end-to-end tests in headless Chromium"
