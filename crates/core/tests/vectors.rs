@@ -413,3 +413,16 @@ fn vectors_cover_every_reason() {
     let valid = parsed["cases"].as_array().unwrap().iter().filter(|c| !c["expect"].is_null()).count();
     assert!(valid >= 15, "{valid} valid cases");
 }
+
+/// `codec::checksum` is the check `codec::encode` writes, so values built
+/// with it read exactly like the encoder's.
+#[test]
+fn checksum_is_the_encoders() {
+    for c in [accept_all(), reject_all(), custom()] {
+        let v = codec::encode(&c);
+        let (body, check) = v.rsplit_once('.').unwrap();
+        assert_eq!(codec::checksum(body), check);
+    }
+    assert_eq!(codec::checksum("a"), "e40c292c"); // published FNV-1a test vector
+    assert_eq!(codec::decode(&v1(&custom())), Ok(custom()));
+}
