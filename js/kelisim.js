@@ -8,7 +8,7 @@ const here = import.meta.url;
 let loading;
 
 function load() {
-  const url = new URL("kelisim_core_bg.wasm", here);
+  const url = new URL("./kelisim_core_bg.wasm", import.meta.url);
   return (loading ??= init({ module_or_path: url }).catch((e) => {
     throw explain(e, url);
   }));
@@ -56,7 +56,7 @@ async function run(config, options) {
     console.error("kelisim: consent receipts are off: this page has no crypto.subtle (serve it over https)");
     receipts = undefined;
   }
-  const instance = startWasm(config, new URL("kelisim.css", here).href, receipts?.intake);
+  const instance = startWasm(config, new URL("./kelisim.css", import.meta.url).href, receipts?.intake);
   instance.pendingReceipts = () => receipts?.pending() ?? [];
   instance.flush = async () => receipts?.flush();
   receipts?.start();

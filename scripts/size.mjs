@@ -17,9 +17,10 @@ for (const f of files) {
   console.log(`${f.padEnd(24)} ${String(bytes.length).padStart(8)} B raw ${String(g).padStart(8)} B gzip`);
 }
 console.log(`${"total".padEnd(24)} ${String(raw).padStart(8)} B raw ${String(gz).padStart(8)} B gzip`);
-// The budget guards against regressions; it was 45 KiB for the banner alone and
-// is 86 KiB with the policy view, receipts, disclosures and gating (README: Size).
-const limit = Number(process.env.KELISIM_SIZE_LIMIT || 86 * 1024);
+// The budget guards against regressions; it was 45 KiB for the banner alone,
+// 86 KiB with the policy view, receipts, disclosures and gating, and 90 KiB with
+// the cookie reading rules and the outbox's size checks (README: Size).
+const limit = Number(process.env.KELISIM_SIZE_LIMIT || 90 * 1024);
 if (gz > limit) {
   console.error(`size: ${gz} B gzip is over the limit of ${limit} B`);
   process.exit(1);

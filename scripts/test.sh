@@ -32,3 +32,5 @@ echo "== fuzzing, a short pass of every target (npm run fuzz runs longer)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz.sh
 echo "== end-to-end tests in headless Chromium"
 node --test --test-concurrency=1 tests/e2e/
+echo "== the packed npm package under Vite, webpack, Rollup, esbuild and a plain module tag, in headless Chromium"
+node --test --test-concurrency=1 tests/bundlers/

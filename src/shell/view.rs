@@ -12,6 +12,7 @@ use super::cat;
 use super::dom::{add, add_text, el, format_date, set};
 use super::js::Element;
 use crate::core::config::{Config, Lang};
+use crate::core::consent::{self, Switch};
 use crate::core::session::Session;
 use crate::core::texts::{texts, Texts};
 use crate::core::value::push_int;
@@ -220,8 +221,8 @@ pub fn read_switches(root: &Element) -> (Vec<(String, bool)>, Vec<(String, bool)
     (read("data-kelisim-category"), read("data-kelisim-service"))
 }
 
-/// Keeps the switches consistent while the visitor clicks: a category switch
-/// sets its services; turning a service on turns its category on.
+/// Keeps the switches consistent while the visitor clicks (the rule is the
+/// core's [`consent::linked`]).
 pub fn sync_switches(root: &Element, config: &Config, changed: &Element) {
     let set_switch = |attr: &str, id: &str, on: bool| {
         if let Ok(Some(e)) = root.query_selector(&cat(&["input[", attr, "=\"", id, "\"]"])) {
@@ -229,17 +230,16 @@ pub fn sync_switches(root: &Element, config: &Config, changed: &Element) {
         }
     };
     let on = changed.checked();
-    if let Some(cat) = changed.get_attribute("data-kelisim-category") {
-        if let Some(c) = config.categories.iter().find(|c| c.id == cat) {
-            for s in &c.services {
-                set_switch("data-kelisim-service", &s.id, on);
-            }
-        }
-    } else if let Some(svc) = changed.get_attribute("data-kelisim-service") {
-        if on {
-            if let Some((c, _)) = config.services().find(|(_, s)| s.id == svc) {
-                set_switch("data-kelisim-category", &c.id, true);
-            }
+    let (category, service) = (changed.get_attribute("data-kelisim-category"), changed.get_attribute("data-kelisim-service"));
+    let switch = match (&category, &service) {
+        (Some(c), _) => Switch::Category(c),
+        (None, Some(s)) => Switch::Service(s),
+        (None, None) => return,
+    };
+    for (other, v) in consent::linked(config, switch, on) {
+        match other {
+            Switch::Category(id) => set_switch("data-kelisim-category", id, v),
+            Switch::Service(id) => set_switch("data-kelisim-service", id, v),
         }
     }
 }

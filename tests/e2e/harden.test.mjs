@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { useServerAndBrowser, openPage, ready } from "./harness.mjs";
-import { decodeCookie } from "./consent.mjs";
+import { decodeCookie, servedDemoConfig } from "./consent.mjs";
 
 const env = useServerAndBrowser({ before, after });
 const banner = '[data-kelisim="banner"]';
@@ -142,5 +142,93 @@ test("a shadowing copy the page cannot remove leaves the state unknown: banner",
   assert.equal((await accepted(s.page, ["analytics"])).analytics, false);
   assert.equal(await s.page.evaluate(() => window.kelisim.getConsent()), null);
   assert.ok(s.log.warnings.some((w) => w.includes("could not be removed")), s.log.warnings.join(" | "));
+  await s.context.close();
+});
+
+const page = (head = "") =>
+  `<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>t</title>${head}</head><body><main><p>Host page</p></main></body></html>`;
+const TAG = '<script type="module" src="/kelisim/kelisim.js" data-config="/kelisim.config.json"></script>';
+
+test("a receipt over 64 KiB is failed with its reason and does not hold back the next one; flush() resolves", async () => {
+  // A relative policy URL on a page with a 66,000-character path: every
+  // receipt made there names an absolute policy URL longer than 64 KiB.
+  const config = { ...servedDemoConfig(), policy: { ...servedDemoConfig().policy, url: { kk: "privacy.html", ru: "privacy.html" } } };
+  const long = `/p/${"a".repeat(66_000)}/index.html`;
+  const s = await openPage(env.browser, null, {
+    config,
+    beforeLoad: (p, context) => context.route((u) => u.pathname.startsWith("/p/"), (route) => route.fulfill({ contentType: "text/html", body: page(TAG) })),
+  });
+  await s.page.goto(env.server.url + long);
+  await ready(s.page);
+  await s.page.evaluate(() => {
+    window.__receipts = [];
+    addEventListener("kelisim:receipt", (e) => window.__receipts.push(e.detail));
+  });
+  await s.page.click('[data-kelisim-action="accept-all"]');
+  await s.page.evaluate(() => window.kelisim.flush());
+  const [big] = await s.page.evaluate(() => window.__receipts);
+  assert.equal(big.status, "failed");
+  assert.match(big.reason, /^too large: \d{5} bytes, over the 65536-byte limit of a keepalive fetch$/);
+  assert.ok(s.log.warnings.some((w) => w.includes(`receipt ${big.id} cannot be sent (too large`)), s.log.warnings.join(" | "));
+  // Another page of the site, same outbox: the next decision is delivered at once.
+  await s.page.goto(env.server.url + "/ru/");
+  await ready(s.page);
+  await s.page.evaluate(() => {
+    window.__receipts = [];
+    addEventListener("kelisim:receipt", (e) => window.__receipts.push(e.detail));
+  });
+  await s.page.evaluate(() => window.kelisim.rejectAll());
+  await s.page.evaluate(() => window.kelisim.flush());
+  const events = await s.page.evaluate(() => window.__receipts);
+  assert.deepEqual(events.map((e) => [e.status, e.httpStatus]), [["sent", 201]]);
+  const pending = await s.page.evaluate(() => window.kelisim.pendingReceipts());
+  assert.deepEqual(pending.map((e) => [e.id, e.status, e.reason.slice(0, 9)]), [[big.id, "failed", "too large"]]);
+  const subject = await s.page.evaluate(() => window.kelisim.getConsent().subject);
+  const stored = await (await fetch(`${env.server.url}/v1/receipts?subject=${subject}`)).json();
+  assert.deepEqual(stored.receipts.map((r) => r.receipt.kelisim.consent.method), ["reject-all"]);
+  assert.deepEqual(s.log.errors, []);
+  await s.context.close();
+});
+
+test("start() refuses a config whose texts would make a receipt too large, or whose controller fields would reach receipts unchecked", async () => {
+  const demo = servedDemoConfig();
+  const huge = structuredClone(demo);
+  huge.categories[2].description.ru = "ж".repeat(31_000);
+  const cases = [
+    [huge, /categories\[2\]\.description\.ru: this text \(62000 bytes\) is the longest of those that go into consent receipts/],
+    [{ ...demo, controller: { ...demo.controller, url: "javascript:alert(1)" } }, /controller\.url: must be an absolute http\(s\) URL/],
+    [{ ...demo, controller: { ...demo.controller, email: "privacy at sapar" } }, /controller\.email: "privacy at sapar" is not an e-mail address/],
+    [{ ...demo, controller: { ...demo.controller, phone: "call us" } }, /controller\.phone: "call us" is not a phone number/],
+  ];
+  for (const [config, want] of cases) {
+    const s = await openPage(env.browser, env.server.url + "/ru/", { config });
+    await s.page.waitForFunction(() => true);
+    for (let i = 0; i < 100 && !s.log.errors.length; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(s.log.errors.some((e) => want.test(e)), `${want}: ${s.log.errors.join(" | ")}`);
+    assert.equal(await s.page.$("[data-kelisim-root]"), null, "the page is left untouched");
+    await s.context.close();
+  }
+});
+
+test("an inline config with \\u003c/script> in a text works and shows the text as text", async () => {
+  const config = servedDemoConfig();
+  delete config.receipts;
+  config.categories[2].description.ru = 'Счётчики </script><img src=x onerror="window.__pwned=1"> и <b>теги</b>';
+  // The README's rule: JSON.stringify, then every "<" as \u003c.
+  const inline = JSON.stringify(config).replace(/</g, "\\u003c");
+  assert.ok(!inline.includes("</script>"));
+  const html = page(`<script type="application/json" id="kelisim-config">${inline}</script><script type="module" src="/kelisim/kelisim.js"></script>`);
+  const s = await openPage(env.browser, null, {
+    beforeLoad: (p, context) => context.route((u) => u.pathname === "/inline.html", (route) => route.fulfill({ contentType: "text/html", body: html })),
+  });
+  await s.page.goto(env.server.url + "/inline.html");
+  await ready(s.page);
+  await s.page.evaluate(() => window.kelisim.setLanguage("ru"));
+  await s.page.evaluate(() => window.kelisim.showPreferences());
+  const text = await s.page.textContent('[data-kelisim="preferences"]');
+  assert.ok(text.includes('Счётчики </script><img src=x onerror="window.__pwned=1"> и <b>теги</b>'), text);
+  assert.equal(await s.page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await s.page.textContent("main p"), "Host page", "the host page is intact");
+  assert.deepEqual(s.log.errors, []);
   await s.context.close();
 });

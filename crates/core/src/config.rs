@@ -269,9 +269,25 @@ pub struct ConsentMode {
     pub wait_for_update: u32,
     /// ISO 3166 region codes the default applies to (empty: everywhere).
     pub regions: Vec<String>,
-    /// The category or service id each of [`gate::SIGNALS`](super::gate::SIGNALS) follows.
+    /// The category or service id each of [`SIGNALS`] follows.
     pub mapping: [String; 6],
 }
+
+/// The six Google Consent Mode v2 signals kelisim sets, in this order.
+pub const SIGNALS: [&str; 6] = [
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+];
+
+/// The category id each signal follows unless `consentMode.mapping` says
+/// otherwise: `marketing` → the three `ad_*` signals, `analytics` →
+/// `analytics_storage`, `preferences` → `functionality_storage` and
+/// `personalization_storage`.
+pub const DEFAULT_MAPPING: [&str; 6] = ["marketing", "marketing", "marketing", "analytics", "preferences", "preferences"];
 
 impl Config {
     /// Every service with the id of its category.
@@ -324,29 +340,45 @@ pub fn host_in_domain(host: &str, domain: &str) -> bool {
     host.len() == d.len() || host[host.len() - d.len() - 1] == b'.'
 }
 
-/// A config field that is missing or wrong.
+/// Which document a [`FieldError`] is about; it names the root in the
+/// error's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    /// A site config: `config: ...` at the root.
+    Config,
+    /// A policy document: `policy: ...` at the root.
+    Policy,
+}
+
+/// A field that is missing or wrong in a decoded document: the one error
+/// type of the config decoder and the policy decoder (which share the
+/// object, string and array readers below).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
+pub struct FieldError {
+    /// The document.
+    pub doc: Doc,
     /// Where: `categories[2].title.kk`; empty for the root.
     pub path: String,
     /// What is wrong.
     pub message: String,
 }
 
-impl ConfigError {
-    /// The error as one line: `path: message` (`config: message` for the root).
+/// A config field that is missing or wrong.
+pub type ConfigError = FieldError;
+
+impl FieldError {
+    /// The error as one line: `path: message` (`config: message` or
+    /// `policy: message` for the root).
     pub fn text(&self) -> String {
-        field_error_text("config", &self.path, &self.message)
+        let root = match self.doc {
+            Doc::Config => "config",
+            Doc::Policy => "policy",
+        };
+        super::value::cat(&[if self.path.is_empty() { root } else { &self.path }, ": ", &self.message])
     }
 }
 
-/// `path: message`, with `root` standing for an empty path: the one-line form
-/// of every decoding error that names a field.
-pub(crate) fn field_error_text(root: &str, path: &str, message: &str) -> String {
-    super::value::cat(&[if path.is_empty() { root } else { path }, ": ", message])
-}
-
-impl fmt::Display for ConfigError {
+impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text())
     }
@@ -360,6 +392,7 @@ pub(crate) type R<T> = Result<T, ConfigError>;
 #[inline(never)]
 fn error(path: &Path, parts: &[&str]) -> ConfigError {
     ConfigError {
+        doc: Doc::Config,
         path: path.render(),
         message: super::value::cat(parts),
     }
@@ -1142,11 +1175,11 @@ fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
         Some(other) => return expected(&o.at("waitForUpdate"), "0 to 60000 (ms)", other),
     };
     let regions = strings(&o, "regions", false)?;
-    let mut mapping = super::gate::DEFAULT_MAPPING.map(String::from);
+    let mut mapping = DEFAULT_MAPPING.map(String::from);
     if let Some(m) = o.opt("mapping") {
         let mp = o.at("mapping");
-        let mo = Obj::new(m, &mp, &super::gate::SIGNALS)?;
-        for (slot, signal) in mapping.iter_mut().zip(super::gate::SIGNALS) {
+        let mo = Obj::new(m, &mp, &SIGNALS)?;
+        for (slot, signal) in mapping.iter_mut().zip(SIGNALS) {
             if let Some(v) = mo.opt(signal) {
                 let p = mo.at(signal);
                 let id = string(v, &p)?;
@@ -1247,6 +1280,29 @@ pub(crate) mod tests {
         assert!(c.categories[0].required && !c.categories[1].required);
         assert_eq!(c.services().count(), 3);
         assert!(c.knows("yandex-metrica") && c.knows("marketing") && !c.knows("nope"));
+    }
+
+    /// `config` is below `gate` (gate reads the config; the config never
+    /// reads gate), so the two modules have no import cycle.
+    #[test]
+    fn config_does_not_import_gate() {
+        let src = include_str!("config.rs");
+        for needle in [concat!("super::", "gate"), concat!("crate::", "gate")] {
+            assert!(!src.contains(needle), "config.rs uses {needle}");
+        }
+    }
+
+    #[test]
+    fn config_and_policy_share_one_field_error() {
+        let c: FieldError = decode(&Value::Null).unwrap_err();
+        assert_eq!(c.to_string(), "config: expected an object, got null");
+        let p: FieldError = crate::policy::decode(&Value::Null).unwrap_err();
+        assert_eq!((p.doc, p.path.as_str()), (Doc::Policy, ""));
+        assert!(p.to_string().starts_with("policy: "), "{p}");
+        let mut v = sample();
+        set(&mut v, &["categories", "0", "id"], Some(Value::str("Bad Id")));
+        let e: ConfigError = decode(&v).unwrap_err();
+        assert_eq!((e.doc, e.path.as_str()), (Doc::Config, "categories[0].id"));
     }
 
     #[test]

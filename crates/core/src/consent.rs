@@ -283,6 +283,37 @@ pub fn resolve(
     Ok((cats, svcs, method))
 }
 
+/// A switch in the preferences panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch<'a> {
+    /// A category's switch.
+    Category(&'a str),
+    /// A service's switch.
+    Service(&'a str),
+}
+
+/// The other switches that follow when the visitor sets `changed` to `on`,
+/// so the panel never shows what [`resolve`] would not store: a category
+/// sets each of its services to its own state; turning a service on turns
+/// its category on (turning one off leaves the category as it is). Unknown
+/// ids link nothing.
+pub fn linked<'c>(config: &'c Config, changed: Switch, on: bool) -> Vec<(Switch<'c>, bool)> {
+    match changed {
+        Switch::Category(id) => config
+            .categories
+            .iter()
+            .filter(|c| c.id == id)
+            .flat_map(|c| c.services.iter().map(move |s| (Switch::Service(s.id.as_str()), on)))
+            .collect(),
+        Switch::Service(id) if on => config
+            .services()
+            .filter(|(_, s)| s.id == id)
+            .map(|(c, _)| (Switch::Category(c.id.as_str()), true))
+            .collect(),
+        Switch::Service(_) => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -481,6 +512,51 @@ pub(crate) mod tests {
                     || cat_of(id).is_some() && svcs.iter().any(|(x, _)| x == id);
                 proptest::prop_assert_eq!(got.state(id).is_some(), known, "{}", id);
             }
+        }
+    }
+
+    #[test]
+    fn switches_link_categories_and_services() {
+        let cfg = config();
+        use Switch::{Category as C, Service as S};
+        assert_eq!(linked(&cfg, C("analytics"), false), [(S("yandex-metrica"), false), (S("google-analytics"), false)]);
+        assert_eq!(linked(&cfg, C("analytics"), true), [(S("yandex-metrica"), true), (S("google-analytics"), true)]);
+        assert_eq!(linked(&cfg, S("facebook-pixel"), true), [(C("marketing"), true)]);
+        assert!(linked(&cfg, S("facebook-pixel"), false).is_empty(), "turning a service off leaves its category");
+        assert!(linked(&cfg, C("necessary"), true).is_empty(), "no services");
+        assert!(linked(&cfg, C("nope"), true).is_empty() && linked(&cfg, S("nope"), true).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Clicking switches in any order, with [`linked`] applied after each
+        /// click, leaves the panel in a state [`resolve`] stores unchanged:
+        /// no service on under a category that is off (the invariant the
+        /// cookie reading rule also enforces).
+        #[test]
+        fn linked_switches_keep_the_panel_storable(clicks in proptest::collection::vec((0usize..6, proptest::bool::ANY), 0..20)) {
+            let cfg = config();
+            let ids = ["necessary", "analytics", "marketing", "yandex-metrica", "google-analytics", "facebook-pixel"];
+            let mut panel: Vec<(String, bool)> = ids.iter().map(|i| (i.to_string(), false)).collect();
+            let mut set = |panel: &mut Vec<(String, bool)>, id: &str, on: bool| {
+                panel.iter_mut().find(|(k, _)| k == id).unwrap().1 = on;
+            };
+            for (i, on) in clicks {
+                let id = ids[i];
+                let sw = if i < 3 { Switch::Category(id) } else { Switch::Service(id) };
+                set(&mut panel, id, on);
+                for (other, v) in linked(&cfg, sw, on) {
+                    let (Switch::Category(o) | Switch::Service(o)) = other;
+                    set(&mut panel, o, v);
+                }
+            }
+            let (cats, svcs): (Vec<_>, Vec<_>) = panel.iter().cloned().partition(|(k, _)| cfg.categories.iter().any(|c| &c.id == k));
+            let (rc, rs, _) = resolve(&cfg, &Choice::Custom { categories: cats.clone(), services: svcs.clone() }, None).unwrap();
+            // Required categories are forced on; apart from that, nothing changes.
+            let forced = |list: &[(String, bool)]| -> Vec<(String, bool)> {
+                list.iter().map(|(k, v)| (k.clone(), *v || k == "necessary")).collect()
+            };
+            proptest::prop_assert_eq!(rc, forced(&cats));
+            proptest::prop_assert_eq!(rs, svcs);
         }
     }
 

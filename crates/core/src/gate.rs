@@ -259,21 +259,9 @@ pub fn storage_to_remove<'k>(patterns: &[String], keys: &'k [String]) -> Vec<&'k
         .collect()
 }
 
-/// The six Google Consent Mode v2 signals kelisim sets, in this order.
-pub const SIGNALS: [&str; 6] = [
-    "ad_storage",
-    "ad_user_data",
-    "ad_personalization",
-    "analytics_storage",
-    "functionality_storage",
-    "personalization_storage",
-];
-
-/// The category id each signal follows unless `consentMode.mapping` says
-/// otherwise: `marketing` → the three `ad_*` signals, `analytics` →
-/// `analytics_storage`, `preferences` → `functionality_storage` and
-/// `personalization_storage`.
-pub const DEFAULT_MAPPING: [&str; 6] = ["marketing", "marketing", "marketing", "analytics", "preferences", "preferences"];
+// The signals and their default mapping belong to the config's
+// `consentMode` section (config never imports gate: no import cycle).
+pub use super::config::{DEFAULT_MAPPING, SIGNALS};
 
 /// Each signal and whether it is granted under `consent` (all denied without
 /// one). A signal is granted when the id it follows is accepted.

@@ -42,12 +42,11 @@
 //! assert_eq!(policy::safe_href("javascript:alert(1)"), None);
 //! ```
 
-use super::config::{array, expected, fail, opt_string, string, ConfigError, Lang, L10n, Obj, R};
+use super::config::{array, expected, fail, opt_string, string, Doc, FieldError, Lang, L10n, Obj, R};
 use super::value::{all_bytes, char_is, Path, Value};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
-use core::fmt;
 
 /// The value of the `format` field.
 pub const FORMAT: &str = "kelisim-policy";
@@ -185,36 +184,9 @@ impl Span {
     }
 }
 
-/// A policy document that does not follow the format.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyError {
-    /// Where: `texts.kk.sections[2].blocks[0].type`; empty for the root.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl PolicyError {
-    /// The error as one line: `path: message` (`policy: message` for the root).
-    pub fn text(&self) -> String {
-        super::config::field_error_text("policy", &self.path, &self.message)
-    }
-}
-
-impl fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text())
-    }
-}
-
-impl From<ConfigError> for PolicyError {
-    fn from(e: ConfigError) -> PolicyError {
-        PolicyError {
-            path: e.path,
-            message: e.message,
-        }
-    }
-}
+/// A policy document that does not follow the format: the config's
+/// [`FieldError`], with [`Doc::Policy`]. Its path: `texts.kk.sections[2].blocks[0].type`.
+pub type PolicyError = FieldError;
 
 /// The href if a link to it is safe to render: an `https:`, `http:`,
 /// `mailto:` or `tel:` URL (scheme in any case) without whitespace or control
@@ -323,7 +295,7 @@ pub fn is_iso_date(s: &str) -> bool {
 
 /// Decodes and validates a policy document.
 pub fn decode(v: &Value) -> Result<PolicyDoc, PolicyError> {
-    doc(v).map_err(PolicyError::from)
+    doc(v).map_err(|e| FieldError { doc: Doc::Policy, ..e })
 }
 
 fn doc(v: &Value) -> R<PolicyDoc> {

@@ -235,6 +235,7 @@ pub fn check(config: &Config) -> Result<(), ConfigError> {
     for (field, present) in [("email", c.email.is_some()), ("phone", c.phone.is_some())] {
         if !present {
             return Err(ConfigError {
+                doc: super::config::Doc::Config,
                 path: super::value::cat(&["controller.", field]),
                 message: "missing (consent receipts name the controller's e-mail and phone)".into(),
             });
@@ -253,7 +254,7 @@ pub fn check(config: &Config) -> Result<(), ConfigError> {
         message.push_str(" a receipt may take (browsers send at most 65,536 bytes with keepalive or sendBeacon; ");
         push_int(&mut message, RESERVE as i64);
         message.push_str(" are kept for the page address): shorten it or other texts");
-        return Err(ConfigError { path, message });
+        return Err(ConfigError { doc: super::config::Doc::Config, path, message });
     }
     Ok(())
 }
