@@ -71,3 +71,10 @@ test("a bad config throws naming the field path", () => {
   const valid = vectors.cases.find((c) => c.name === "v2 accept-all");
   assert.deepEqual(readConsent(valid.cookieHeader, config(valid.config), { now: valid.now }), valid.expect);
 });
+
+test("the package exports it as kelisim/server", async () => {
+  // Self-reference by package name resolves through package.json "exports".
+  const viaExports = await import("kelisim/server");
+  assert.equal(viaExports.readConsent, readConsent);
+  assert.equal(viaExports.readConsentWithReason, readConsentWithReason);
+});
