@@ -1,6 +1,6 @@
 //! Reading the consent on a server, from a request's `Cookie` header.
 //!
-//! [`consent`] gives exactly what the browser's `getConsent()` gives for the
+//! [`consent()`] gives exactly what the browser's `getConsent()` gives for the
 //! same cookies, config and clock, because it is the browser's own path:
 //!
 //! 1. every value of the consent cookie's name in the header
