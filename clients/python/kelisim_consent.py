@@ -7,10 +7,16 @@ and "Reading consent on the server"). Standard library only. It is checked
 against the published test vectors, ``tests/vectors/consent-cookies.json``
 (``python3 -m unittest discover -s clients/python``).
 
-    >>> import json, time
-    >>> config = json.load(open("kelisim.config.json"))
-    >>> consent = read_consent(environ.get("HTTP_COOKIE", ""), config, int(time.time() * 1000))
-    >>> if consent and consent["categories"].get("analytics"): ...
+    import json, time
+    from kelisim_consent import read_consent, read_consent_with_reason
+
+    config = json.load(open("kelisim.config.json", encoding="utf-8"))
+    now_ms = int(time.time() * 1000)
+    consent = read_consent(environ.get("HTTP_COOKIE", ""), config, now_ms)
+    if consent and consent["categories"].get("analytics"):
+        ...
+    consent, why, detail = read_consent_with_reason(cookie_header, config, now_ms)
+    # (None, "unanswered", "preferences"): a category added since was never answered
 
 The config is the site's kelisim config (the JSON the SDK's ``start()``
 takes), already valid: only ``cookie.name``, ``policy.revision`` and the
