@@ -35,3 +35,15 @@ node scripts/assets.mjs dist
 cargo build --release -p kelisim-collector --quiet
 cargo build --release -p kelisim-policy --quiet && bash scripts/policy.sh
 echo "build: dist/ and target/release/kelisim-collector ready"
+
+# --- kelisim/server: reading consent on a server (Node), from the same core. ---
+# Not on any browser path: its own wasm module (crates/server-wasm) and wrapper.
+cargo build --release -p kelisim-server --target wasm32-unknown-unknown --quiet
+wasm-bindgen --target web --no-typescript --out-dir dist --out-name kelisim_server \
+  target/wasm32-unknown-unknown/release/kelisim_server.wasm
+node_modules/.bin/wasm-opt -Oz --strip-producers --strip-target-features \
+  --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  dist/kelisim_server_bg.wasm -o dist/kelisim_server_bg.wasm
+cp js/server.js js/server.d.ts dist/
+echo "build: dist/server.js (kelisim/server) ready"

@@ -21,10 +21,13 @@ echo "== wasm tests in headless Chromium (wasm-bindgen-test)"
 WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-60} cargo test --lib --target wasm32-unknown-unknown
 echo "== typings (tsc --strict against the shipped kelisim.d.ts and the demo config)"
 node_modules/.bin/tsc -p tests/types
+node_modules/.bin/tsc -p tests/types/server.tsconfig.json
 echo "== size budget"
 node scripts/size.mjs
 echo "== unit tests of the shipped JS (receipt delivery against a naive model)"
 node --test tests/unit/
+echo "== reference consent decoder in Python against the test vectors (tests/vectors)"
+python3 -m unittest discover -s clients/python -v
 echo "== fuzzing, a short pass of every target (npm run fuzz runs longer)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz.sh
 echo "== end-to-end tests in headless Chromium"

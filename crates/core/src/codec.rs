@@ -110,10 +110,25 @@ pub fn encode(c: &Consent) -> String {
     out.push_str(if c.gpc { ".1" } else { ".0" });
     let check = fnv1a(out.as_bytes());
     out.push('.');
+    push_check(&mut out, check);
+    out
+}
+
+/// Appends a checksum as 8 lowercase hex digits.
+fn push_check(out: &mut String, check: u32) {
     for shift in (0..8).rev() {
         let nibble = (check >> (shift * 4)) & 0xf;
         out.push(char::from_digit(nibble, 16).unwrap_or('0'));
     }
+}
+
+/// The `check` field for `body` (everything before the last `.`): FNV-1a
+/// 32-bit of its bytes as 8 lowercase hex digits, as [`encode`] writes it.
+/// For test tools that build values with a valid checksum around other
+/// changes (a malformed field, an old version).
+pub fn checksum(body: &str) -> String {
+    let mut out = String::with_capacity(8);
+    push_check(&mut out, fnv1a(body.as_bytes()));
     out
 }
 

@@ -26,6 +26,7 @@ pub mod time;
 pub mod value;
 pub mod policy;
 pub mod policy_view;
+pub mod read;
 
 pub mod json;
 pub mod outbox;

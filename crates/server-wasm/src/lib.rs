@@ -1,0 +1,138 @@
+//! kelisim-server: reads the consent from a request's `Cookie` header for a
+//! server, from the same core as the browser SDK ([`kelisim_core::read`]).
+//!
+//! Built to WebAssembly for Node (`kelisim/server`, `js/server.js`); the
+//! functions here take and return JSON text, so the module needs nothing of
+//! the JS engine but strings.
+
+use kelisim_core::config::{self, Config};
+use kelisim_core::json;
+use kelisim_core::read;
+use kelisim_core::value::Value;
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen::prelude::*;
+
+/// Deep enough for any config, shallow enough to stop a hostile one early.
+const MAX_DEPTH: usize = 64;
+
+fn to_value(v: &serde_json::Value, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err("config: nested too deeply".into());
+    }
+    Ok(match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Value::Str(s.clone()),
+        serde_json::Value::Array(a) => Value::Arr(a.iter().map(|v| to_value(v, depth + 1)).collect::<Result<_, _>>()?),
+        serde_json::Value::Object(o) => Value::Obj(
+            o.iter()
+                .map(|(k, v)| Ok((k.clone(), to_value(v, depth + 1)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+/// Decodes a config from JSON text; the error names the field path
+/// (`categories[1].id: ...`), as `start()` in the browser does.
+pub fn parse_config(config_json: &str) -> Result<Config, String> {
+    let json: serde_json::Value =
+        serde_json::from_str(config_json).map_err(|e| format!("config: not JSON ({e})"))?;
+    config::decode(&to_value(&json, 0)?).map_err(|e| e.text())
+}
+
+/// `v` as JSON text with object keys in their order (the order of
+/// `getConsent()`'s object and of the config's categories and services);
+/// strings and numbers as [`json::write`] writes them.
+fn write_ordered(v: &Value, out: &mut String) {
+    match v {
+        Value::Obj(pairs) => {
+            out.push('{');
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json::write_str(k, out);
+                out.push(':');
+                write_ordered(v, out);
+            }
+            out.push('}');
+        }
+        Value::Arr(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_ordered(item, out);
+            }
+            out.push(']');
+        }
+        other => json::write(other, out),
+    }
+}
+
+/// The answer as JSON text: `{"consent": {...} | null, "why": null | code,
+/// "detail": null | field or id, "message": null | sentence}`.
+pub fn answer(config: &Config, cookie_header: &str, now: i64) -> String {
+    let (consent, why, detail, message) = match read::consent(config, cookie_header, now) {
+        Ok(c) => (read::to_value(&c), Value::Null, Value::Null, Value::Null),
+        Err(e) => (
+            Value::Null,
+            Value::str(e.code()),
+            e.detail().map_or(Value::Null, Value::str),
+            Value::Str(e.text()),
+        ),
+    };
+    let mut out = String::new();
+    write_ordered(&Value::obj([("consent", consent), ("why", why), ("detail", detail), ("message", message)]), &mut out);
+    out
+}
+
+/// A config decoded once, read against many requests.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+pub struct Reader {
+    config: Config,
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+impl Reader {
+    /// Decodes `config_json`; throws `path: message` for a bad config.
+    #[cfg(target_arch = "wasm32")]
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str) -> Result<Reader, JsValue> {
+        parse_config(config_json).map(|config| Reader { config }).map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Reads `cookie_header` at `now` (ms since the Unix epoch); see [`answer`].
+    pub fn read(&self, cookie_header: &str, now: f64) -> String {
+        answer(&self.config, cookie_header, now as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_name_the_field() {
+        let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/site.json")).unwrap();
+        assert!(parse_config(&demo).is_ok());
+        let bad = demo.replacen("\"bin\": \"210540019876\"", "\"bin\": \"12\"", 1);
+        assert_eq!(parse_config(&bad).unwrap_err(), "controller.bin: a BIN is exactly 12 digits");
+        assert!(parse_config("{").unwrap_err().starts_with("config: not JSON"));
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(parse_config(&deep).unwrap_err(), "config: nested too deeply");
+    }
+
+    #[test]
+    fn answers_are_json_with_a_reason() {
+        let site = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/site.json")).unwrap();
+        let config = parse_config(&site).unwrap();
+        let a: serde_json::Value = serde_json::from_str(&answer(&config, "kelisim=1.x", 0)).unwrap();
+        assert_eq!(a["consent"], serde_json::Value::Null);
+        assert_eq!(a["why"], "malformed");
+        assert!(a["message"].as_str().unwrap().contains("malformed value"));
+    }
+}
