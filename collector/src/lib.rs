@@ -1,29 +1,32 @@
-//! `kelisim-collector`: a small blocking HTTP server.
+//! `kelisim-collector`: the consent-receipt collector and the demo site's
+//! static file server.
 //!
 //! It serves the kelisim demo site (`--www`) and the built package
 //! (`--dist`, under `/kelisim/`), and collects consent receipts under `/v1/`
 //! ([`api`]): it validates them ([`receipt`], [`schema`]), stores them in
-//! SQLite ([`store`]) and checks each subject's hash chain ([`canon`]). Routes
-//! live in [`router`]; shared state (the store, the CORS policy) in
-//! [`Context`].
+//! SQLite ([`store`], one writer thread committing concurrent receipts
+//! together) and checks each subject's hash chain ([`canon`]). Routes live in
+//! [`router`]; shared state (the store, the CORS policy) in [`Context`].
 //!
-//! Threading: one `tiny_http::Server` shared through an `Arc` by a small fixed
-//! pool of worker threads, each calling `recv()`. No async runtime.
+//! HTTP: hyper (HTTP/1.1) under axum and tower-http on a tokio runtime
+//! ([`http`]), with limits on header size and count, body size (enforced
+//! while the body streams in), header/body/idle timeouts, in-flight requests
+//! and open connections. No input or connection pattern stops the process.
 
-use std::fs::File;
-use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::io;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread;
+use std::time::Duration;
 
-pub use tiny_http::{Method, Request};
+use axum::body::Body as AxumBody;
+use axum::http::{HeaderValue, Method, Response, StatusCode};
 
 pub mod api;
 pub mod canon;
 pub mod cors;
 pub mod files;
+pub mod http;
 pub mod receipt;
 pub mod schema;
 pub mod store;
@@ -31,9 +34,11 @@ pub mod time;
 
 use files::{Refusal, Resolved};
 
+pub use http::{Server, ShutdownHandle};
+
 /// Default listen address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
-/// Default number of worker threads.
+/// Default number of runtime worker threads.
 pub const DEFAULT_WORKERS: usize = 4;
 /// URL prefix served from the `--dist` folder.
 pub const DIST_PREFIX: &str = "/kelisim/";
@@ -44,6 +49,7 @@ pub const DEFAULT_DB: &str = "data/receipts.sqlite3";
 pub const USAGE: &str = "\
 usage: kelisim-collector [--addr HOST:PORT] [--www DIR] [--dist DIR] [--db PATH]
                          [--cors-origin ORIGIN]... [--cors-header NAME]... [--quiet]
+                         [limits, see below]
 
   --addr HOST:PORT      address to listen on (default 127.0.0.1:8080; port 0 = any free port)
   --www DIR             folder served at / (default: www)
@@ -52,8 +58,19 @@ usage: kelisim-collector [--addr HOST:PORT] [--www DIR] [--dist DIR] [--db PATH]
                         (default: data/receipts.sqlite3)
   --cors-origin ORIGIN  let pages on ORIGIN (scheme://host[:port]) read /v1/ answers; repeatable
   --cors-header NAME    one more request header a preflight allows besides Content-Type; repeatable
-  --quiet               do not log requests to stderr
+  --quiet               log only warnings and errors (no request lines)
   -h, --help            show this help
+
+limits (a DURATION is 250ms, 10s or a number of seconds):
+  --workers N               runtime worker threads (default 4)
+  --max-connections N       open connections at once; more wait in the listen queue
+                            (default 1024, lowered to fit the open-file limit)
+  --max-in-flight N         requests handled at once; more get 503 (default 512)
+  --header-timeout DURATION time to send a request's headers (default 10s)
+  --body-timeout DURATION   time to send a request's body (default 10s)
+  --idle-timeout DURATION   a connection that moves no byte either way for this long
+                            is closed: idle keep-alive, slow readers (default 30s)
+  --request-timeout DURATION time to produce an answer; then 408 (default 30s)
 ";
 
 /// Server configuration.
@@ -65,9 +82,9 @@ pub struct Config {
     pub www: PathBuf,
     /// Built package folder, served at `/kelisim/`.
     pub dist: PathBuf,
-    /// Suppress per-request logging on stderr.
+    /// Log only warnings and errors.
     pub quiet: bool,
-    /// Number of worker threads (at least 1 is used).
+    /// Number of runtime worker threads (at least 1 is used).
     pub workers: usize,
     /// SQLite file for receipts.
     pub db: PathBuf,
@@ -75,6 +92,18 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Extra request header names a CORS preflight allows.
     pub cors_headers: Vec<String>,
+    /// Connections open at once (lowered to fit `RLIMIT_NOFILE`).
+    pub max_connections: usize,
+    /// Requests handled at once; more are shed with 503.
+    pub max_in_flight: usize,
+    /// Time allowed for a request's headers.
+    pub header_timeout: Duration,
+    /// Time allowed for a request's body.
+    pub body_timeout: Duration,
+    /// A connection with no progress either way for this long is closed.
+    pub idle_timeout: Duration,
+    /// Time allowed to produce an answer (not to stream it).
+    pub request_timeout: Duration,
 }
 
 impl Default for Config {
@@ -88,6 +117,12 @@ impl Default for Config {
             db: PathBuf::from(DEFAULT_DB),
             cors_origins: Vec::new(),
             cors_headers: Vec::new(),
+            max_connections: 1024,
+            max_in_flight: 512,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -99,6 +134,33 @@ pub enum Command {
     Run(Config),
     /// Print [`USAGE`] and exit successfully.
     Help,
+}
+
+/// Parses `250ms`, `10s` or `10` (seconds).
+pub fn parse_duration(flag: &str, v: &str) -> Result<Duration, String> {
+    let bad = || format!("{flag} {v}: expected a duration like 250ms, 10s or 10");
+    let d = if let Some(ms) = v.strip_suffix("ms") {
+        Duration::from_millis(ms.parse().map_err(|_| bad())?)
+    } else {
+        let s = v.strip_suffix('s').unwrap_or(v);
+        Duration::from_secs_f64(
+            s.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0 && *x < 1e9)
+                .ok_or_else(bad)?,
+        )
+    };
+    if d.is_zero() {
+        return Err(format!("{flag} {v}: must be more than 0"));
+    }
+    Ok(d)
+}
+
+fn parse_count(flag: &str, v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{flag} {v}: expected a whole number of at least 1")),
+    }
 }
 
 impl Config {
@@ -122,17 +184,23 @@ impl Config {
                     _ => Err(format!("{name} needs a value")),
                 }
             };
-            match flag.as_str() {
-                "--addr" => config.addr = value("--addr")?,
-                "--www" => config.www = PathBuf::from(value("--www")?),
-                "--dist" => config.dist = PathBuf::from(value("--dist")?),
-                "--db" => config.db = PathBuf::from(value("--db")?),
-                "--cors-origin" => config
-                    .cors_origins
-                    .push(cors::parse_origin(&value("--cors-origin")?)?),
+            let f = flag.as_str();
+            match f {
+                "--addr" => config.addr = value(f)?,
+                "--www" => config.www = PathBuf::from(value(f)?),
+                "--dist" => config.dist = PathBuf::from(value(f)?),
+                "--db" => config.db = PathBuf::from(value(f)?),
+                "--cors-origin" => config.cors_origins.push(cors::parse_origin(&value(f)?)?),
                 "--cors-header" => config
                     .cors_headers
-                    .push(cors::parse_header_name(&value("--cors-header")?)?),
+                    .push(cors::parse_header_name(&value(f)?)?),
+                "--workers" => config.workers = parse_count(f, &value(f)?)?,
+                "--max-connections" => config.max_connections = parse_count(f, &value(f)?)?,
+                "--max-in-flight" => config.max_in_flight = parse_count(f, &value(f)?)?,
+                "--header-timeout" => config.header_timeout = parse_duration(f, &value(f)?)?,
+                "--body-timeout" => config.body_timeout = parse_duration(f, &value(f)?)?,
+                "--idle-timeout" => config.idle_timeout = parse_duration(f, &value(f)?)?,
+                "--request-timeout" => config.request_timeout = parse_duration(f, &value(f)?)?,
                 "--quiet" | "-q" if inline.is_none() => config.quiet = true,
                 "--help" | "-h" if inline.is_none() => return Ok(Command::Help),
                 _ => return Err(format!("unknown argument: {arg}")),
@@ -142,7 +210,7 @@ impl Config {
     }
 }
 
-/// State shared by all workers and passed to [`router`].
+/// State shared by all requests.
 #[derive(Debug)]
 pub struct Context {
     /// The configuration it was built from.
@@ -178,9 +246,9 @@ impl Context {
 pub enum Body {
     Bytes(Vec<u8>),
     /// An open file and its length.
-    File(File, u64),
-    /// A body of unknown length, sent chunked (HTTP/1.1).
-    Stream(Box<dyn io::Read + Send>),
+    File(std::fs::File, u64),
+    /// A body of unknown length, sent chunked.
+    Stream(AxumBody),
 }
 
 impl std::fmt::Debug for Body {
@@ -193,7 +261,8 @@ impl std::fmt::Debug for Body {
     }
 }
 
-/// A response produced by [`router`], independent of the transport.
+/// A response produced by [`route`] or [`api`], before it becomes an HTTP
+/// response.
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
@@ -250,65 +319,70 @@ impl Reply {
             .with_header("Location", files::encode_for_header(location))
     }
 
-    fn into_response(self) -> tiny_http::ResponseBox {
-        let mut headers: Vec<tiny_http::Header> = Vec::with_capacity(self.headers.len() + 2);
-        let always = [
-            ("Cache-Control", "no-cache"),
-            ("X-Content-Type-Options", "nosniff"),
-        ];
-        for (name, value) in always
-            .iter()
-            .map(|(n, v)| (*n, *v))
-            .chain(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
-        {
-            // Values we build are ASCII; anything else is dropped, not a panic.
-            if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                headers.push(h);
-            }
-        }
-        let status = tiny_http::StatusCode(self.status);
-        match self.body {
-            Body::Bytes(bytes) => {
-                let len = bytes.len();
-                tiny_http::Response::new(status, headers, io::Cursor::new(bytes), Some(len), None)
-                    .boxed()
-            }
+    /// The HTTP response. Header values that are not valid are dropped, never
+    /// a panic.
+    pub fn into_response(self) -> Response<AxumBody> {
+        let (len, body) = match self.body {
+            Body::Bytes(bytes) => (Some(bytes.len() as u64), AxumBody::from(bytes)),
             Body::File(file, len) => {
-                let len = usize::try_from(len).unwrap_or(usize::MAX);
-                tiny_http::Response::new(status, headers, file, Some(len), None)
-                    // Always send Content-Length rather than chunking big files.
-                    .with_chunked_threshold(usize::MAX)
-                    .boxed()
+                let reader = tokio_util::io::ReaderStream::with_capacity(
+                    tokio::fs::File::from_std(file),
+                    64 * 1024,
+                );
+                (Some(len), AxumBody::from_stream(reader))
             }
-            Body::Stream(reader) => {
-                tiny_http::Response::new(status, headers, reader, None, None).boxed()
+            Body::Stream(body) => (None, body),
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = resp.headers_mut();
+        headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+        headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        if let Some(len) = len {
+            headers.insert("content-length", HeaderValue::from(len));
+        }
+        for (name, value) in &self.headers {
+            if let (Ok(n), Ok(v)) = (
+                axum::http::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(n, v);
             }
         }
+        resp
     }
 }
 
 const GET_HEAD: &str = "GET, HEAD";
 
 fn is_get_or_head(method: &Method) -> bool {
-    matches!(method, Method::Get | Method::Head)
+    method == Method::GET || method == Method::HEAD
 }
 
 /// Routes one request. Add new endpoints here.
 ///
 /// * `/v1/…` → the receipt API ([`api`])
-/// * `GET|HEAD /healthz` → `200 ok` (503 naming the problem when the receipt
-///   store does not answer)
+/// * `GET|HEAD /healthz` → `200 ok` (the process answers)
 /// * `GET|HEAD /kelisim/<path>` → file from `--dist`
 /// * any other `GET|HEAD` → file from `--www` (`/` and `…/` → `index.html`)
 /// * other methods → 405 with `Allow: GET, HEAD`
-pub fn router(ctx: &Context, req: &mut Request) -> Reply {
-    let method = req.method().clone();
-    let url = req.url().to_string();
+pub async fn router(ctx: Arc<Context>, req: axum::extract::Request) -> Response<AxumBody> {
+    let url = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
     let raw_path = url.split(['?', '#']).next().unwrap_or("");
     if let Some(path) = files::percent_decode(raw_path).filter(|p| api::is_api(p)) {
-        return api::handle(ctx, req, &path);
+        return api::handle(ctx, req, path).await;
     }
-    route(ctx, &method, &url)
+    let method = req.method().clone();
+    drop(req);
+    // Path resolution and opening touch the disk.
+    match tokio::task::spawn_blocking(move || route(&ctx, &method, &url)).await {
+        Ok(reply) => reply.into_response(),
+        Err(_) => Reply::text(500, "500 internal error\n").into_response(),
+    }
 }
 
 /// The part of [`router`] that needs only the method and request target.
@@ -325,10 +399,7 @@ pub fn route(ctx: &Context, method: &Method, url: &str) -> Reply {
 
     if path == "/healthz" {
         return if is_get_or_head(method) {
-            match ctx.store.as_ref().map(|s| s.count()) {
-                Some(Err(e)) => Reply::text(503, format!("receipt store: {e}\n")),
-                _ => Reply::text(200, "ok"),
-            }
+            Reply::text(200, "ok")
         } else {
             Reply::method_not_allowed(GET_HEAD)
         };
@@ -347,7 +418,7 @@ pub fn route(ctx: &Context, method: &Method, url: &str) -> Reply {
         None => (&config.www, &path[1..]),
     };
     match files::resolve(root, rel) {
-        Ok(Resolved::File(file_path, len)) => match File::open(&file_path) {
+        Ok(Resolved::File(file_path, len)) => match std::fs::File::open(&file_path) {
             Ok(file) => Reply {
                 status: 200,
                 headers: vec![(
@@ -356,6 +427,10 @@ pub fn route(ctx: &Context, method: &Method, url: &str) -> Reply {
                 )],
                 body: Body::File(file, len),
             },
+            // Out of file descriptors, or the file went away.
+            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => {
+                Reply::text(503, "503 busy, try again\n").with_header("Retry-After", "1")
+            }
             Err(_) => Reply::not_found(),
         },
         Ok(Resolved::Dir) => Reply::redirect(&format!("{raw_path}/")),
@@ -364,132 +439,24 @@ pub fn route(ctx: &Context, method: &Method, url: &str) -> Reply {
     }
 }
 
-/// Handles one request end to end: route, respond, log. Errors while writing
-/// the response (client went away) are ignored.
-fn handle(ctx: &Context, mut req: Request) {
-    let method = req.method().clone();
-    let url = req.url().to_string();
-    let reply = router(ctx, &mut req);
-    let status = reply.status;
-    let _ = req.respond(reply.into_response());
-    if !ctx.config.quiet {
-        let _ = writeln!(io::stderr().lock(), "{method} {url} {status}");
-    }
-}
-
-/// A bound, not yet running server.
-pub struct Server {
-    http: Arc<tiny_http::Server>,
-    addr: SocketAddr,
-    ctx: Arc<Context>,
-    stop: Arc<AtomicBool>,
-    workers: usize,
-}
-
-/// Stops a running [`Server`] from another thread.
-#[derive(Clone)]
-pub struct ShutdownHandle {
-    http: Arc<tiny_http::Server>,
-    stop: Arc<AtomicBool>,
-    workers: usize,
-}
-
-impl ShutdownHandle {
-    /// Asks all workers to exit after their current request; [`Server::run`]
-    /// then returns.
-    pub fn shutdown(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Each unblock() wakes exactly one thread blocked in recv().
-        for _ in 0..self.workers {
-            self.http.unblock();
-        }
-    }
-}
-
-impl Server {
-    /// Binds the listening socket (port 0 picks a free port).
-    pub fn bind(config: Config) -> io::Result<Server> {
-        let listener = TcpListener::bind(config.addr.as_str())?;
-        let addr = listener.local_addr()?;
-        let http = tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        let workers = config.workers.max(1);
-        Ok(Server {
-            http: Arc::new(http),
-            addr,
-            ctx: Arc::new(Context::open(config)?),
-            stop: Arc::new(AtomicBool::new(false)),
-            workers,
-        })
-    }
-
-    /// The actual bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://ADDR/`
-    pub fn url(&self) -> String {
-        format!("http://{}/", self.addr)
-    }
-
-    /// A handle that can stop [`Server::run`].
-    pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle {
-            http: Arc::clone(&self.http),
-            stop: Arc::clone(&self.stop),
-            workers: self.workers,
-        }
-    }
-
-    /// Serves requests on the worker pool until shut down.
-    pub fn run(self) -> io::Result<()> {
-        let mut threads = Vec::with_capacity(self.workers);
-        for i in 0..self.workers {
-            let http = Arc::clone(&self.http);
-            let ctx = Arc::clone(&self.ctx);
-            let stop = Arc::clone(&self.stop);
-            let spawned = thread::Builder::new()
-                .name(format!("collector-worker-{i}"))
-                .spawn(move || worker(&http, &ctx, &stop));
-            match spawned {
-                Ok(t) => threads.push(t),
-                Err(e) => {
-                    self.shutdown_handle().shutdown();
-                    for t in threads {
-                        let _ = t.join();
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        for t in threads {
-            let _ = t.join();
-        }
-        Ok(())
-    }
-}
-
-fn worker(http: &tiny_http::Server, ctx: &Context, stop: &AtomicBool) {
-    while !stop.load(Ordering::SeqCst) {
-        match http.recv() {
-            Ok(req) => handle(ctx, req),
-            // recv() only fails when unblocked; loop re-checks `stop`.
-            Err(_) => continue,
-        }
-    }
-}
-
 /// Binds, prints `kelisim-collector listening on http://ADDR/` to stdout
-/// (flushed), and serves until shut down.
+/// (flushed), and serves until SIGTERM or SIGINT; then finishes the requests
+/// in progress and every receipt already handed to the store.
 pub fn run(config: Config) -> io::Result<()> {
+    http::init_logging(config.quiet);
     let server = Server::bind(config)?;
     {
+        use std::io::Write;
         let mut out = io::stdout().lock();
         let _ = writeln!(out, "kelisim-collector listening on {}", server.url());
         let _ = out.flush();
     }
-    server.run()
+    server.run_until_signal()
+}
+
+/// The bound address as a URL.
+pub fn url_of(addr: SocketAddr) -> String {
+    format!("http://{addr}/")
 }
 
 #[cfg(test)]
@@ -519,10 +486,12 @@ mod tests {
             www: "site".into(),
             dist: "pkg".into(),
             quiet: true,
-            workers: DEFAULT_WORKERS,
             db: "r.sqlite3".into(),
             cors_origins: vec!["https://a.kz".into(), "http://127.0.0.1:9".into()],
             cors_headers: vec!["X-Tenant".into()],
+            body_timeout: Duration::from_millis(1500),
+            max_connections: 7,
+            ..Config::default()
         };
         assert_eq!(
             parse(&[
@@ -540,6 +509,10 @@ mod tests {
                 "http://127.0.0.1:9",
                 "--cors-header",
                 "X-Tenant",
+                "--body-timeout",
+                "1500ms",
+                "--max-connections",
+                "7",
                 "--quiet"
             ]),
             Ok(Command::Run(want.clone()))
@@ -553,6 +526,8 @@ mod tests {
                 "--cors-origin=https://a.kz",
                 "--cors-origin=http://127.0.0.1:9",
                 "--cors-header=X-Tenant",
+                "--body-timeout=1.5s",
+                "--max-connections=7",
                 "--quiet"
             ]),
             Ok(Command::Run(want))
@@ -570,6 +545,9 @@ mod tests {
         assert!(parse(&["--db"]).is_err());
         assert!(parse(&["--cors-origin", "https://a.kz/"]).is_err());
         assert!(parse(&["--cors-header", "a b"]).is_err());
+        assert!(parse(&["--body-timeout", "0"]).is_err());
+        assert!(parse(&["--body-timeout", "soon"]).is_err());
+        assert!(parse(&["--max-connections", "0"]).is_err());
     }
 
     #[test]
@@ -579,18 +557,18 @@ mod tests {
             dist: "/nonexistent-dist".into(),
             ..Config::default()
         });
-        assert_eq!(route(&ctx, &Method::Get, "/healthz").status, 200);
-        assert_eq!(route(&ctx, &Method::Head, "/healthz?x=1").status, 200);
-        let r = route(&ctx, &Method::Post, "/healthz");
+        assert_eq!(route(&ctx, &Method::GET, "/healthz").status, 200);
+        assert_eq!(route(&ctx, &Method::HEAD, "/healthz?x=1").status, 200);
+        let r = route(&ctx, &Method::POST, "/healthz");
         assert_eq!((r.status, r.header("Allow")), (405, Some("GET, HEAD")));
-        let r = route(&ctx, &Method::Delete, "/index.html");
+        let r = route(&ctx, &Method::DELETE, "/index.html");
         assert_eq!((r.status, r.header("Allow")), (405, Some("GET, HEAD")));
-        assert_eq!(route(&ctx, &Method::Get, "/missing.txt").status, 404);
-        assert_eq!(route(&ctx, &Method::Get, "/%zz").status, 400);
-        assert_eq!(route(&ctx, &Method::Get, "*").status, 400);
-        assert_eq!(route(&ctx, &Method::Get, "/../etc/passwd").status, 403);
-        assert_eq!(route(&ctx, &Method::Get, "/kelisim/%2e%2e/x").status, 403);
-        let r = route(&ctx, &Method::Get, "/kelisim");
+        assert_eq!(route(&ctx, &Method::GET, "/missing.txt").status, 404);
+        assert_eq!(route(&ctx, &Method::GET, "/%zz").status, 400);
+        assert_eq!(route(&ctx, &Method::GET, "*").status, 400);
+        assert_eq!(route(&ctx, &Method::GET, "/../etc/passwd").status, 403);
+        assert_eq!(route(&ctx, &Method::GET, "/kelisim/%2e%2e/x").status, 403);
+        let r = route(&ctx, &Method::GET, "/kelisim");
         assert_eq!((r.status, r.header("Location")), (301, Some("/kelisim/")));
     }
 }

@@ -3,20 +3,25 @@
 //! syncs the log before it returns, surviving power loss as well as a crash).
 //!
 //! Each receipt is stored once, keyed by `consentReceiptID`, as its
-//! canonical form, with the SHA-256 of that form and its chain mark. Worker
-//! threads take connections from a small pool. SQLite admits one writer at a
-//! time, so writers queue on an in-process mutex (fair, no polling) and then
-//! use `BEGIN IMMEDIATE`; every connection also waits up to [`BUSY_TIMEOUT`]
-//! for a lock held by another process (`SQLITE_BUSY`).
+//! canonical form, with the SHA-256 of that form and its chain mark.
+//!
+//! Writes: one writer thread owns the only writing connection. Requests hand
+//! it their receipt ([`Store::insert`]) and wait; it takes everything that
+//! is waiting (up to [`MAX_BATCH`]), stores it in one transaction, commits,
+//! and only then answers each request (group commit: one sync for many
+//! receipts, and nobody is told "stored" before the commit). Reads use a
+//! small pool of other connections and never block the writer (WAL).
 //!
 //! Chain marks (per subject, per link; see [`Mark`]) are decided when a
 //! receipt arrives and revised when its missing predecessor arrives later.
 
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::thread;
 use std::time::Duration;
 
+use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::canon;
@@ -24,41 +29,50 @@ use crate::receipt::Receipt;
 
 /// How long a connection waits for a lock before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most receipts committed in one transaction.
+pub const MAX_BATCH: usize = 512;
+/// Receipts waiting for the writer before new ones are refused (503).
+pub const QUEUE: usize = 8192;
 
 /// How a receipt links to its subject's previous one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mark {
-    /// seq 1, or the stored receipt with the same subject and seq − 1 hashes
+    /// seq 1, or a stored receipt with the same subject and seq − 1 hashes
     /// to this receipt's `chain.prev`.
     Ok,
     /// seq > 1 and no receipt with seq − 1 is stored for the subject (yet).
     MissingPredecessor,
-    /// The predecessor's hash differs from `chain.prev`, or another receipt
-    /// with the same subject and seq was stored first (a fork).
+    /// No stored receipt at seq − 1 hashes to `chain.prev`.
     Mismatch,
+    /// Another receipt with the same subject and seq was stored first. The
+    /// first one keeps its own mark: a second receipt never demotes it.
+    Fork,
 }
 
 impl Mark {
-    /// The wire name: `ok`, `missing-predecessor`, `mismatch`.
+    /// The wire name: `ok`, `missing-predecessor`, `mismatch`, `fork`.
     pub fn as_str(self) -> &'static str {
         match self {
             Mark::Ok => "ok",
             Mark::MissingPredecessor => "missing-predecessor",
             Mark::Mismatch => "mismatch",
+            Mark::Fork => "fork",
         }
     }
 
-    fn parse(s: &str) -> Mark {
+    /// The mark with this wire name (unknown names read as `mismatch`).
+    pub fn parse(s: &str) -> Mark {
         match s {
             "ok" => Mark::Ok,
             "missing-predecessor" => Mark::MissingPredecessor,
+            "fork" => Mark::Fork,
             _ => Mark::Mismatch,
         }
     }
 }
 
-/// A storage failure (opening, SQL, or a busy timeout).
-#[derive(Debug)]
+/// A storage failure (opening, SQL, a busy timeout, or the writer stopped).
+#[derive(Clone, Debug)]
 pub struct StoreError(pub String);
 
 impl std::fmt::Display for StoreError {
@@ -75,9 +89,9 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-impl From<StoreError> for io::Error {
+impl From<StoreError> for std::io::Error {
     fn from(e: StoreError) -> Self {
-        io::Error::other(e.0)
+        std::io::Error::other(e.0)
     }
 }
 
@@ -86,8 +100,12 @@ impl From<StoreError> for io::Error {
 pub struct Stored {
     /// False when a receipt with this id was already stored (nothing changed).
     pub created: bool,
-    /// The stored receipt's current mark.
+    /// The stored receipt's mark when it was stored.
     pub chain: Mark,
+    /// SHA-256 (hex) of its canonical form.
+    pub hash: String,
+    /// When the collector stored it (ISO 8601 UTC).
+    pub received_at: String,
 }
 
 /// One stored receipt.
@@ -99,21 +117,26 @@ pub struct Entry {
     pub received_at: String,
     /// Its chain mark.
     pub chain: Mark,
+    /// SHA-256 (hex) of the canonical form.
+    pub hash: String,
 }
 
 impl Entry {
-    /// `{"receipt": {...}, "receivedAt": "...", "chain": "..."}` on one line.
+    /// `{"receipt": {...}, "receivedAt": "...", "chain": "...", "hash": "..."}`
+    /// on one line.
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"receipt\":{},\"receivedAt\":{},\"chain\":\"{}\"}}",
+            "{{\"receipt\":{},\"receivedAt\":{},\"chain\":\"{}\",\"hash\":\"{}\"}}",
             self.receipt,
             serde_json::Value::String(self.received_at.clone()),
-            self.chain.as_str()
+            self.chain.as_str(),
+            self.hash
         )
     }
 }
 
-const SCHEMA: &str = "
+/// Versioned migrations; `PRAGMA user_version` is the number applied.
+const MIGRATIONS: &[&str] = &["
 CREATE TABLE IF NOT EXISTS receipts (
     n           INTEGER PRIMARY KEY,   -- arrival order
     id          TEXT NOT NULL UNIQUE,  -- consentReceiptID
@@ -122,18 +145,26 @@ CREATE TABLE IF NOT EXISTS receipts (
     prev        TEXT,                  -- kelisim.chain.prev
     hash        TEXT NOT NULL,         -- SHA-256 of the canonical form
     fork        INTEGER NOT NULL,      -- 1: same subject and seq as an earlier receipt
-    chain       TEXT NOT NULL,         -- ok | missing-predecessor | mismatch
+    chain       TEXT NOT NULL,         -- ok | missing-predecessor | mismatch | fork
     received_at TEXT NOT NULL,
     body        TEXT NOT NULL          -- canonical JSON
 );
 CREATE INDEX IF NOT EXISTS receipts_by_subject ON receipts (subject, seq, n);
-";
+"];
+
+struct Job {
+    receipt: Receipt,
+    body: String,
+    hash: String,
+    reply: tokio::sync::oneshot::Sender<Result<Stored, StoreError>>,
+}
 
 /// The receipt store.
 pub struct Store {
     path: PathBuf,
     pool: Mutex<Vec<Connection>>,
-    writer: Mutex<()>,
+    sender: Mutex<Option<mpsc::SyncSender<Job>>>,
+    writer: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -155,33 +186,36 @@ impl std::ops::Deref for Pooled<'_> {
     }
 }
 
-impl std::ops::DerefMut for Pooled<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        self.conn.as_mut().expect("present until drop")
-    }
-}
-
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.store.pool.lock()) {
-            pool.push(conn);
+            if pool.len() < 8 {
+                pool.push(conn);
+            }
         }
     }
 }
 
 impl Store {
-    /// Opens (creating if needed, with its folder) the database at `path`.
+    /// Opens (creating if needed, with its folder) the database at `path`,
+    /// runs the migrations and starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
         }
-        let conn = connect(path)?;
-        conn.execute_batch(SCHEMA)?;
+        let mut conn = connect(path)?;
+        migrate(&mut conn)?;
+        let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+        let writer = thread::Builder::new()
+            .name("collector-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError(format!("writer thread: {e}")))?;
         Ok(Store {
             path: path.to_path_buf(),
-            pool: Mutex::new(vec![conn]),
-            writer: Mutex::new(()),
+            pool: Mutex::new(Vec::new()),
+            sender: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
         })
     }
 
@@ -203,82 +237,46 @@ impl Store {
     }
 
     /// Stores a validated receipt (unless its id is already stored), decides
-    /// its chain mark, and revises the mark of a successor that was waiting
-    /// for it. Durable when this returns `Ok`.
-    pub fn insert(&self, receipt: &Receipt, received_at: &str) -> Result<Stored, StoreError> {
+    /// its chain mark, and revises the marks of successors waiting for it.
+    /// Durable (committed with `synchronous=FULL`) when this returns `Ok`.
+    pub async fn insert(&self, receipt: Receipt) -> Result<Stored, StoreError> {
         let body = canon::canonical(&receipt.value);
         let hash = canon::sha256_hex(body.as_bytes());
-        let seq = i64::try_from(receipt.seq).map_err(|_| StoreError("seq out of range".into()))?;
-        let mut conn = self.conn()?;
-        // A poisoned lock only means another insert panicked; the database
-        // rolled that transaction back, so carry on.
-        let _writing = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT chain FROM receipts WHERE id = ?1",
-                [&receipt.id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(chain) = existing {
-            return Ok(Stored {
-                created: false,
-                chain: Mark::parse(&chain),
-            });
-        }
-
-        let hash_at = |seq: i64| -> rusqlite::Result<Option<String>> {
-            tx.query_row(
-                "SELECT hash FROM receipts WHERE subject = ?1 AND seq = ?2 AND fork = 0",
-                params![receipt.subject, seq],
-                |r| r.get(0),
-            )
-            .optional()
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            receipt,
+            body,
+            hash,
+            reply,
         };
-        let fork = hash_at(seq)?.is_some();
-        let mark = if fork {
-            Mark::Mismatch
-        } else if seq == 1 {
-            Mark::Ok
-        } else {
-            match hash_at(seq - 1)? {
-                None => Mark::MissingPredecessor,
-                Some(h) if Some(&h) == receipt.prev.as_ref() => Mark::Ok,
-                Some(_) => Mark::Mismatch,
+        {
+            let sender = self.sender.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(sender) = sender.as_ref() else {
+                return Err(StoreError("the store is shutting down".into()));
+            };
+            match sender.try_send(job) {
+                Ok(()) => {}
+                Err(mpsc::TrySendError::Full(_)) => {
+                    return Err(StoreError("busy: too many receipts waiting to be stored".into()))
+                }
+                Err(mpsc::TrySendError::Disconnected(_)) => {
+                    return Err(StoreError("the writer has stopped".into()))
+                }
             }
-        };
-
-        tx.execute(
-            "INSERT INTO receipts (id, subject, seq, prev, hash, fork, chain, received_at, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                receipt.id,
-                receipt.subject,
-                seq,
-                receipt.prev,
-                hash,
-                fork,
-                mark.as_str(),
-                received_at,
-                body
-            ],
-        )?;
-        if !fork {
-            // A successor stored before this receipt can now be checked.
-            tx.execute(
-                "UPDATE receipts
-                 SET chain = CASE WHEN prev = ?1 THEN 'ok' ELSE 'mismatch' END
-                 WHERE subject = ?2 AND seq = ?3 AND fork = 0 AND chain = 'missing-predecessor'",
-                params![hash, receipt.subject, seq + 1],
-            )?;
         }
-        tx.commit()?;
-        Ok(Stored {
-            created: true,
-            chain: mark,
-        })
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError("the writer has stopped".into())))
+    }
+
+    /// Stops taking receipts, lets the writer commit and answer everything
+    /// already handed to it, and waits for it.
+    pub fn close(&self) {
+        drop(self.sender.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let handle = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
     }
 
     /// One receipt by `consentReceiptID`.
@@ -286,7 +284,7 @@ impl Store {
         let conn = self.conn()?;
         let entry = conn
             .query_row(
-                "SELECT body, received_at, chain FROM receipts WHERE id = ?1",
+                "SELECT body, received_at, chain, hash FROM receipts WHERE id = ?1",
                 [id],
                 entry_from_row,
             )
@@ -294,18 +292,21 @@ impl Store {
         Ok(entry)
     }
 
-    /// A subject's receipts by seq (then arrival).
+    /// A subject's receipts by seq (then arrival), all at once.
     pub fn by_subject(&self, subject: &str) -> Result<Vec<Entry>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT body, received_at, chain FROM receipts WHERE subject = ?1 ORDER BY seq, n",
-        )?;
-        let rows = stmt.query_map([subject], entry_from_row)?;
         let mut out = Vec::new();
-        for row in rows {
-            out.push(row?);
+        let mut after = (0i64, 0i64);
+        loop {
+            let page = self.subject_page(subject, after, PAGE)?;
+            let done = (page.len() as i64) < PAGE;
+            for (key, e) in page {
+                after = key;
+                out.push(e);
+            }
+            if done {
+                return Ok(out);
+            }
         }
-        Ok(out)
     }
 
     /// How many receipts are stored.
@@ -315,41 +316,150 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Stored receipts in arrival order after arrival number `after`, at most
-    /// `limit`; each with its arrival number.
-    fn page(&self, after: i64, limit: i64) -> Result<Vec<(i64, Entry)>, StoreError> {
+    /// Whether the database answers a query.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        conn.query_row("SELECT 1 FROM receipts LIMIT 1", [], |_| Ok(()))
+            .optional()?;
+        Ok(())
+    }
+
+    /// A subject's receipts after `(seq, n)` in (seq, arrival) order.
+    fn subject_page(
+        &self,
+        subject: &str,
+        after: (i64, i64),
+        limit: i64,
+    ) -> Result<Vec<((i64, i64), Entry)>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT n, body, received_at, chain FROM receipts WHERE n > ?1 ORDER BY n LIMIT ?2",
+            "SELECT body, received_at, chain, hash, seq, n FROM receipts
+             WHERE subject = ?1 AND (seq > ?2 OR (seq = ?2 AND n > ?3))
+             ORDER BY seq, n LIMIT ?4",
         )?;
-        let rows = stmt.query_map([after, limit], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Entry {
-                    receipt: r.get(1)?,
-                    received_at: r.get(2)?,
-                    chain: Mark::parse(&r.get::<_, String>(3)?),
-                },
-            ))
+        let rows = stmt.query_map(params![subject, after.0, after.1, limit], |r| {
+            Ok(((r.get(4)?, r.get(5)?), entry_from_row(r)?))
         })?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row?);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stored receipts in arrival order after arrival number `after`.
+    fn export_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, Entry)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT body, received_at, chain, hash, n FROM receipts WHERE n > ?1 ORDER BY n LIMIT ?2",
+        )?;
+        let rows = stmt.query_map([after, limit], |r| Ok((r.get(4)?, entry_from_row(r)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every stored receipt as NDJSON ([`Entry::to_json`] per line), read
-    /// from the database page by page as the reader is consumed.
-    pub fn export(self: &Arc<Self>) -> Export {
-        Export {
-            store: Arc::clone(self),
-            after: 0,
-            buf: Vec::new(),
-            pos: 0,
-            done: false,
-        }
+    /// page by page as the client takes it (never the whole answer in
+    /// memory).
+    pub fn export(self: &Arc<Self>) -> Pages {
+        let store = Arc::clone(self);
+        let mut after = 0i64;
+        stream_pages(Framing::Lines, move || {
+            let page = store.export_page(after, PAGE)?;
+            if let Some((n, _)) = page.last() {
+                after = *n;
+            }
+            Ok(page.into_iter().map(|(_, e)| e).collect())
+        })
     }
+
+    /// `{"receipts":[entry, ...]}` for a subject, streamed like [`Store::export`].
+    pub fn subject_json(self: &Arc<Self>, subject: String) -> Pages {
+        let store = Arc::clone(self);
+        let mut after = (0i64, 0i64);
+        stream_pages(Framing::ReceiptsObject, move || {
+            let page = store.subject_page(&subject, after, PAGE)?;
+            if let Some((k, _)) = page.last() {
+                after = *k;
+            }
+            Ok(page.into_iter().map(|(_, e)| e).collect())
+        })
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Rows per database read while streaming.
+const PAGE: i64 = 128;
+
+/// How streamed entries are framed.
+enum Framing {
+    /// One entry per line (NDJSON).
+    Lines,
+    /// `{"receipts":[e1,e2,...]}`.
+    ReceiptsObject,
+}
+
+/// Chunks of a streamed answer; an `Err` aborts the answer.
+pub type Pages = tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>;
+
+/// Runs `next_page` on a blocking thread until it returns fewer than
+/// [`PAGE`] entries, sending each page as one chunk. The channel holds two
+/// chunks: a client that reads slowly holds the producer back, and one that
+/// goes away stops it.
+fn stream_pages<F>(framing: Framing, mut next_page: F) -> Pages
+where
+    F: FnMut() -> Result<Vec<Entry>, StoreError> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::task::spawn_blocking(move || {
+        let mut first = true;
+        if let Framing::ReceiptsObject = framing {
+            if tx
+                .blocking_send(Ok(Bytes::from_static(b"{\"receipts\":[")))
+                .is_err()
+            {
+                return;
+            }
+        }
+        loop {
+            let page = match next_page() {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e.into()));
+                    return;
+                }
+            };
+            let done = (page.len() as i64) < PAGE;
+            let mut chunk = Vec::with_capacity(page.len() * 1024);
+            for e in &page {
+                match framing {
+                    Framing::Lines => {
+                        chunk.extend_from_slice(e.to_json().as_bytes());
+                        chunk.push(b'\n');
+                    }
+                    Framing::ReceiptsObject => {
+                        if !first {
+                            chunk.push(b',');
+                        }
+                        chunk.extend_from_slice(e.to_json().as_bytes());
+                    }
+                }
+                first = false;
+            }
+            if done {
+                if let Framing::ReceiptsObject = framing {
+                    chunk.extend_from_slice(b"]}");
+                }
+            }
+            if !chunk.is_empty() && tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                return;
+            }
+            if done {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
@@ -369,45 +479,142 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(0);
+    if version > MIGRATIONS.len() {
+        return Err(StoreError(format!(
+            "database schema version {version} is newer than this collector knows ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
         receipt: r.get(0)?,
         received_at: r.get(1)?,
         chain: Mark::parse(&r.get::<_, String>(2)?),
+        hash: r.get(3)?,
     })
 }
 
-/// Rows per database read while exporting.
-const EXPORT_PAGE: i64 = 256;
-
-/// A streaming NDJSON export (see [`Store::export`]).
-pub struct Export {
-    store: Arc<Store>,
-    after: i64,
-    buf: Vec<u8>,
-    pos: usize,
-    done: bool,
-}
-
-impl Read for Export {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.buf.len() {
-            if self.done {
-                return Ok(0);
-            }
-            let page = self.store.page(self.after, EXPORT_PAGE)?;
-            self.done = (page.len() as i64) < EXPORT_PAGE;
-            self.buf.clear();
-            self.pos = 0;
-            for (n, entry) in page {
-                self.after = n;
-                self.buf.extend_from_slice(entry.to_json().as_bytes());
-                self.buf.push(b'\n');
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
         }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        let now = crate::time::iso(crate::time::now_ms());
+        match store_batch(&mut conn, &batch, &now) {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, receipts = batch.len(), "storing a batch failed");
+                for job in batch {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
     }
+}
+
+/// Stores a batch in one transaction; nothing is visible (or answered)
+/// until it commits.
+fn store_batch(conn: &mut Connection, batch: &[Job], now: &str) -> Result<Vec<Stored>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut out = Vec::with_capacity(batch.len());
+    for job in batch {
+        out.push(store_one(&tx, job, now)?);
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+fn store_one(tx: &rusqlite::Transaction<'_>, job: &Job, now: &str) -> Result<Stored, StoreError> {
+    let r = &job.receipt;
+    let seq = i64::try_from(r.seq).map_err(|_| StoreError("seq out of range".into()))?;
+    let existing = tx
+        .prepare_cached("SELECT chain, hash, received_at FROM receipts WHERE id = ?1")?
+        .query_row([&r.id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()?;
+    if let Some((chain, hash, received_at)) = existing {
+        return Ok(Stored {
+            created: false,
+            chain: Mark::parse(&chain),
+            hash,
+            received_at,
+        });
+    }
+    let hashes_at = |seq: i64| -> Result<Vec<String>, StoreError> {
+        let mut stmt =
+            tx.prepare_cached("SELECT hash FROM receipts WHERE subject = ?1 AND seq = ?2")?;
+        let rows = stmt.query_map(params![r.subject, seq], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
+    let fork = !hashes_at(seq)?.is_empty();
+    let mark = if fork {
+        Mark::Fork
+    } else if seq == 1 {
+        Mark::Ok
+    } else {
+        let before = hashes_at(seq - 1)?;
+        if before.is_empty() {
+            Mark::MissingPredecessor
+        } else if before.iter().any(|h| Some(h) == r.prev.as_ref()) {
+            Mark::Ok
+        } else {
+            Mark::Mismatch
+        }
+    };
+    tx.prepare_cached(
+        "INSERT INTO receipts (id, subject, seq, prev, hash, fork, chain, received_at, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        r.id,
+        r.subject,
+        seq,
+        r.prev,
+        job.hash,
+        fork,
+        mark.as_str(),
+        now,
+        job.body
+    ])?;
+    // Successors stored before this receipt can now be checked: one that
+    // links here is ok; one that was waiting for any predecessor and links
+    // elsewhere is a mismatch.
+    tx.prepare_cached(
+        "UPDATE receipts SET chain = 'ok'
+         WHERE subject = ?1 AND seq = ?2 AND fork = 0 AND prev = ?3
+           AND chain IN ('missing-predecessor', 'mismatch')",
+    )?
+    .execute(params![r.subject, seq + 1, job.hash])?;
+    tx.prepare_cached(
+        "UPDATE receipts SET chain = 'mismatch'
+         WHERE subject = ?1 AND seq = ?2 AND fork = 0 AND chain = 'missing-predecessor'",
+    )?
+    .execute(params![r.subject, seq + 1])?;
+    Ok(Stored {
+        created: true,
+        chain: mark,
+        hash: job.hash.clone(),
+        received_at: now.to_string(),
+    })
 }

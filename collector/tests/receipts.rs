@@ -110,7 +110,10 @@ fn a_kelisim_receipt_is_stored_and_read_back() {
     let id = r["consentReceiptID"].as_str().unwrap().to_string();
     let resp = c.post_json(&r);
     assert_eq!(resp.status, 201, "{}", resp.text());
-    assert_eq!(resp.json(), json!({"id": id, "chain": "ok"}));
+    let answer = resp.json();
+    assert_eq!((&answer["id"], &answer["chain"]), (&json!(id), &json!("ok")));
+    assert_eq!(answer["hash"], json!(canon::hash(&r)));
+    assert!(answer["receivedAt"].is_string(), "{answer}");
     assert_eq!(
         resp.header("Location"),
         Some(format!("/v1/receipts/{id}").as_str())
@@ -376,13 +379,18 @@ fn a_second_receipt_with_the_same_seq_is_a_fork() {
     twin["collectionMethod"] = json!("preferences: save");
     assert_eq!(c.post_json(&rs[0]).json()["chain"], "ok");
     assert_eq!(c.post_json(&rs[1]).json()["chain"], "ok");
-    assert_eq!(c.post_json(&twin).json()["chain"], "mismatch");
-    // A successor links to the first receipt stored at its seq.
+    // The second receipt at seq 2 is recorded as a fork; the first keeps
+    // its mark.
+    assert_eq!(c.post_json(&twin).json()["chain"], "fork");
+    // A successor may link to either receipt stored at its seq.
     let mut third = receipt(&uuid(450), SUBJECT, 3, Some(&canon::hash(&rs[1])));
     third["kelisim"]["event"] = json!("withdrawn");
     assert_eq!(c.post_json(&third).json()["chain"], "ok");
+    let mut other = receipt(&uuid(451), SUBJECT, 4, Some(&canon::hash(&third)));
+    other["kelisim"]["event"] = json!("updated");
+    assert_eq!(c.post_json(&other).json()["chain"], "ok");
     let marks: Vec<String> = c.chain_of(SUBJECT).into_iter().map(|(_, m)| m).collect();
-    assert_eq!(marks, ["ok", "ok", "mismatch", "ok"]);
+    assert_eq!(marks, ["ok", "ok", "fork", "ok", "ok"]);
 }
 
 /// The fixture padded (inside `kelisim`, which allows extra members) so its
