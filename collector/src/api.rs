@@ -2,14 +2,22 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /v1/receipts` | 201 `{"id", "chain"}` stored; 200 same shape, already stored; 400 `{"errors": [...]}`; 413 body over 64 KiB; 415 other content type |
-//! | `GET /v1/receipts?subject=<id>` | 200 `{"receipts": [entry, ...]}` by seq |
+//! | `POST /v1/receipts` | 201 `{"id", "chain", "hash", "receivedAt"}` stored; 200 same shape, already stored; 400 `{"errors": [...]}`; 413 body over 64 KiB; 415 other content type; 429 rate limit |
+//! | `GET /v1/receipts?subject=<id>` | 200 `{"receipts": [entry, ...]}` by seq, streamed |
 //! | `GET /v1/receipts/<id>` | 200 entry, or 404 |
-//! | `GET /v1/export` | 200 NDJSON, one entry per line, streamed |
+//! | `GET /v1/export` | admin token: 200 NDJSON, one entry per line, streamed; 401 without it; 404 when no token is configured |
+//!
+//! Access: the subject id and the receipt id are random UUID v4 values (122
+//! random bits) that only the visitor's browser (and the site, through its
+//! receipts) holds; knowing one is the capability to read that subject's or
+//! that receipt's records. Everything that reads more than one subject needs
+//! the admin token. `POST /v1/receipts` is open (browsers post with `fetch`
+//! or `sendBeacon`) but rate-limited per client address and per subject
+//! (429 with `Retry-After`).
 //! | `OPTIONS` on any of them | CORS preflight ([`crate::cors`]) |
 //!
 //! An entry is `{"receipt": {...}, "receivedAt": "...", "chain": "ok" |
-//! "missing-predecessor" | "mismatch"}`.
+//! "missing-predecessor" | "mismatch" | "fork", "hash": "..."}`.
 
 use std::sync::Arc;
 
@@ -86,8 +94,14 @@ async fn answer(
     };
     match endpoint {
         Endpoint::Receipts if *call.method == Method::POST => {
+            if let Some(buckets) = &ctx.limits.by_ip {
+                let ip = client_ip(ctx, &req);
+                if let Err(wait) = buckets.take(&ip, std::time::Instant::now()) {
+                    return too_many(wait, "client: too many receipts from this address");
+                }
+            }
             let body = read_body(ctx, req).await;
-            post(store, body, content_type).await
+            post(ctx, store, body, content_type).await
         }
         Endpoint::Receipts if get => list(store, call.query),
         Endpoint::One(id) => {
@@ -100,8 +114,63 @@ async fn answer(
                 .await
                 .unwrap_or_else(|_| errors(500, &["server: the read failed"]))
         }
-        Endpoint::Export if get => streamed(store.export(), "application/x-ndjson"),
+        Endpoint::Export if get => match admin(ctx, &req, "export") {
+            Ok(()) => streamed(store.export(), "application/x-ndjson"),
+            Err(refusal) => refusal,
+        },
         _ => method_not_allowed(allow),
+    }
+}
+
+/// The client's address: the `--client-ip-header` value when configured
+/// (its last comma-separated entry, the one the proxy added), else the
+/// connection's peer.
+fn client_ip(ctx: &Context, req: &axum::extract::Request) -> std::net::IpAddr {
+    let peer = req
+        .extensions()
+        .get::<crate::http::Peer>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.0.ip());
+    let Some(name) = &ctx.config.client_ip_header else {
+        return peer;
+    };
+    req.headers()
+        .get(name.as_str())
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(peer)
+}
+
+/// 429 with `Retry-After` (whole seconds, at least 1).
+fn too_many(wait: std::time::Duration, what: &str) -> Reply {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    errors(429, &[&format!("{what}; retry after {} s", secs.max(1))])
+        .with_header("Retry-After", secs.max(1).to_string())
+}
+
+/// Checks the admin bearer token for a bulk read: 404 when no token is
+/// configured (bulk reads are off), 401 when it is missing or wrong.
+fn admin(ctx: &Context, req: &axum::extract::Request, what: &str) -> Result<(), Reply> {
+    let Some(secret) = &ctx.config.admin_token else {
+        return Err(errors(
+            404,
+            &[&format!(
+                "{what}: off on this collector (bulk reads need KELISIM_ADMIN_TOKEN to be set)"
+            )],
+        ));
+    };
+    let given = crate::limits::bearer(
+        req.headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok()),
+    );
+    match given {
+        Some(token) if secret.matches(token) => Ok(()),
+        _ => Err(errors(
+            401,
+            &["authorization: this read needs the admin token (Authorization: Bearer <token>)"],
+        )
+        .with_header("WWW-Authenticate", "Bearer")),
     }
 }
 
@@ -148,7 +217,7 @@ pub fn too_large() -> Reply {
     errors(413, &["body: larger than 65536 bytes (64 KiB)"])
 }
 
-async fn post(store: &Store, body: BodyRead, content_type: Option<&str>) -> Reply {
+async fn post(ctx: &Context, store: &Store, body: BodyRead, content_type: Option<&str>) -> Reply {
     let body = match body {
         BodyRead::Complete(b) => b,
         BodyRead::TooLarge => return too_large(),
@@ -175,6 +244,11 @@ async fn post(store: &Store, body: BodyRead, content_type: Option<&str>) -> Repl
             return errors(400, &refs);
         }
     };
+    if let Some(buckets) = &ctx.limits.by_subject {
+        if let Err(wait) = buckets.take(&receipt.subject, std::time::Instant::now()) {
+            return too_many(wait, "subject: too many receipts for this subject");
+        }
+    }
     let id = receipt.id.clone();
     match store.insert(receipt).await {
         Ok(stored) => {

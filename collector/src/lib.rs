@@ -27,6 +27,7 @@ pub mod canon;
 pub mod cors;
 pub mod files;
 pub mod http;
+pub mod limits;
 pub mod receipt;
 pub mod schema;
 pub mod store;
@@ -71,6 +72,16 @@ limits (a DURATION is 250ms, 10s or a number of seconds):
   --idle-timeout DURATION   a connection that moves no byte either way for this long
                             is closed: idle keep-alive, slow readers (default 30s)
   --request-timeout DURATION time to produce an answer; then 408 (default 30s)
+
+access (POST /v1/receipts stays open to browsers, within rate limits):
+  --ip-rate PER_MIN/BURST   receipts per minute per client address, and the burst
+                            allowed (default 120/60; off turns the limit off)
+  --subject-rate PER_MIN/BURST
+                            receipts per minute per subject (default 30/20; or off)
+  --client-ip-header NAME   take the client address from this header (set by your
+                            reverse proxy, e.g. X-Real-IP) instead of the connection
+  KELISIM_ADMIN_TOKEN       (environment) bearer token for /v1/export and other bulk
+                            reads; unset: bulk reads are off (404)
 ";
 
 /// Server configuration.
@@ -104,6 +115,14 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Time allowed to produce an answer (not to stream it).
     pub request_timeout: Duration,
+    /// Rate limit of receipts per client address (`None`: off).
+    pub ip_rate: Option<limits::Rate>,
+    /// Rate limit of receipts per subject (`None`: off).
+    pub subject_rate: Option<limits::Rate>,
+    /// Header naming the client address (behind a reverse proxy).
+    pub client_ip_header: Option<String>,
+    /// Bearer token for bulk reads (`KELISIM_ADMIN_TOKEN`); `None`: off.
+    pub admin_token: Option<limits::Secret>,
 }
 
 impl Default for Config {
@@ -123,6 +142,16 @@ impl Default for Config {
             body_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
+            ip_rate: Some(limits::Rate {
+                per_minute: 120,
+                burst: 60,
+            }),
+            subject_rate: Some(limits::Rate {
+                per_minute: 30,
+                burst: 20,
+            }),
+            client_ip_header: None,
+            admin_token: None,
         }
     }
 }
@@ -201,12 +230,25 @@ impl Config {
                 "--body-timeout" => config.body_timeout = parse_duration(f, &value(f)?)?,
                 "--idle-timeout" => config.idle_timeout = parse_duration(f, &value(f)?)?,
                 "--request-timeout" => config.request_timeout = parse_duration(f, &value(f)?)?,
+                "--ip-rate" => config.ip_rate = limits::Rate::parse(f, &value(f)?)?,
+                "--subject-rate" => config.subject_rate = limits::Rate::parse(f, &value(f)?)?,
+                "--client-ip-header" => {
+                    config.client_ip_header = Some(cors::parse_header_name(&value(f)?)?)
+                }
                 "--quiet" | "-q" if inline.is_none() => config.quiet = true,
                 "--help" | "-h" if inline.is_none() => return Ok(Command::Help),
                 _ => return Err(format!("unknown argument: {arg}")),
             }
         }
         Ok(Command::Run(config))
+    }
+
+    /// Takes what the environment sets: `KELISIM_ADMIN_TOKEN`.
+    pub fn with_env(mut self, get: impl Fn(&str) -> Option<String>) -> Config {
+        if let Some(token) = get("KELISIM_ADMIN_TOKEN").and_then(limits::Secret::new) {
+            self.admin_token = Some(token);
+        }
+        self
     }
 }
 
@@ -219,16 +261,20 @@ pub struct Context {
     pub store: Option<Arc<store::Store>>,
     /// CORS policy for `/v1/`.
     pub cors: cors::Cors,
+    /// Rate limits of `POST /v1/receipts`.
+    pub limits: limits::Limits,
 }
 
 impl Context {
     /// A context without a receipt store (static files only).
     pub fn new(config: Config) -> Self {
         let cors = cors::Cors::new(&config.cors_origins, &config.cors_headers);
+        let limits = limits::Limits::new(config.ip_rate, config.subject_rate);
         Context {
             config,
             store: None,
             cors,
+            limits,
         }
     }
 

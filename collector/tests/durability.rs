@@ -57,7 +57,16 @@ fn stored_ids(addr: SocketAddr, subjects: &HashSet<String>) -> HashSet<String> {
 fn run(signal: i32) {
     let dir = TempDir::new("durability");
     let db = dir.path().join("receipts.sqlite3");
-    let args = ["--db", db.to_str().unwrap(), "--www", dir.path().to_str().unwrap()];
+    let args = [
+        "--db",
+        db.to_str().unwrap(),
+        "--www",
+        dir.path().to_str().unwrap(),
+        "--ip-rate",
+        "off",
+        "--subject-rate",
+        "off",
+    ];
     let mut server = Process::spawn(&args, None, &[]);
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(Vec::new()));

@@ -283,7 +283,7 @@ fn malformed_receipts_get_400_naming_the_path() {
     );
 
     // Nothing was stored.
-    assert_eq!(c.get("/v1/export").body, b"");
+    assert_eq!(c.export().body, b"");
 }
 
 #[test]
@@ -300,7 +300,7 @@ fn the_same_receipt_twice_is_stored_once() {
     let mut other = r.clone();
     other["collectionMethod"] = json!("api: acceptAll()");
     assert_eq!(c.post_json(&other).status, 200);
-    let export = c.get("/v1/export").text();
+    let export = c.export().text();
     assert_eq!(export.lines().count(), 1);
     let line: Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
     assert_eq!(line["receipt"], r);
@@ -603,7 +603,7 @@ fn receipts_survive_a_restart() {
 #[test]
 fn export_streams_every_receipt_as_ndjson() {
     let (_dir, c) = start("export");
-    let empty = c.get("/v1/export");
+    let empty = c.export();
     assert_eq!((empty.status, empty.body.len()), (200, 0));
     assert_eq!(empty.header("Content-Type"), Some("application/x-ndjson"));
     // More than one database page (256 rows).
@@ -614,7 +614,7 @@ fn export_streams_every_receipt_as_ndjson() {
             posted.push(r["consentReceiptID"].as_str().unwrap().to_string());
         }
     }
-    let resp = c.get("/v1/export");
+    let resp = c.export();
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("Transfer-Encoding"), Some("chunked"));
     let text = resp.text();
@@ -677,7 +677,7 @@ fn concurrent_posts_store_each_receipt_exactly_once() {
     }
     assert_eq!(created.len(), 80);
     assert!(created.values().all(|&n| n == 1), "{created:?}");
-    assert_eq!(c.get("/v1/export").text().lines().count(), 80);
+    assert_eq!(c.export().text().lines().count(), 80);
     // Whatever the arrival order, every chain ends up verified.
     for s in 0..8 {
         let marks: Vec<String> = c

@@ -14,6 +14,9 @@ use std::time::Duration;
 use kelisim_collector::{canon, Config, Server, ShutdownHandle};
 use serde_json::Value;
 
+/// The admin token of the test collectors.
+pub const ADMIN: &str = "test-admin-token";
+
 /// A unique temp folder, removed on drop.
 pub struct TempDir(PathBuf);
 
@@ -79,6 +82,11 @@ impl Collector {
             db: db.to_path_buf(),
             quiet: true,
             workers: 4,
+            // Tests post hundreds of receipts from one address; the limits
+            // have their own tests.
+            ip_rate: None,
+            subject_rate: None,
+            admin_token: kelisim_collector::limits::Secret::new(ADMIN),
             ..Config::default()
         };
         adjust(&mut config);
@@ -109,6 +117,12 @@ impl Collector {
 
     pub fn get(&self, target: &str) -> Resp {
         request(self.addr, "GET", target, &[], b"")
+    }
+
+    /// `GET /v1/export` with the admin token.
+    pub fn export(&self) -> Resp {
+        let auth = format!("Bearer {ADMIN}");
+        request(self.addr, "GET", "/v1/export", &[("Authorization", &auth)], b"")
     }
 
     /// `GET /v1/receipts?subject=` as (id, chain) pairs in answer order.
@@ -413,4 +427,13 @@ pub fn healthy(addr: SocketAddr, within: Duration) -> bool {
         thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// A seq-1 receipt for `subject` padded to about `len` bytes of JSON.
+pub fn padded_receipt(subject: &str, len: usize) -> String {
+    let n = u64::from_str_radix(&subject[24..], 16).unwrap_or(0);
+    let mut r = receipt(&uuid(n ^ 0xabcdef), subject, 1, None);
+    let base = r.to_string().len();
+    r["kelisim"]["pad"] = Value::from("x".repeat(len.saturating_sub(base + 10)));
+    r.to_string()
 }
