@@ -2,9 +2,10 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /v1/receipts` | 201 `{"id", "chain", "hash", "receivedAt"}` stored; 200 same shape, already stored; 400 `{"errors": [...]}`; 413 body over 64 KiB; 415 other content type; 429 rate limit |
+//! | `POST /v1/receipts` | 201 `{"id", "chain", "hash", "receivedAt", "signature"}` stored; 200 same shape, already stored; 400 `{"errors": [...]}`; 413 body over 64 KiB; 415 other content type; 429 rate limit |
 //! | `GET /v1/receipts?subject=<id>` | 200 `{"receipts": [entry, ...]}` by seq, streamed |
 //! | `GET /v1/receipts/<id>` | 200 entry, or 404 |
+//! | `GET /v1/key` | 200 `{"algorithm": "Ed25519", "publicKey": hex, "signs": ...}`: the countersigning key |
 //! | `GET /v1/export` | admin token: 200 NDJSON, one entry per line, streamed; 401 without it; 404 when no token is configured |
 //!
 //! Access: the subject id and the receipt id are random UUID v4 values (122
@@ -77,6 +78,7 @@ async fn answer(
     let (allow, endpoint) = match call.path {
         "/v1/receipts" => (RECEIPTS, Endpoint::Receipts),
         "/v1/export" => (READ_ONLY, Endpoint::Export),
+        "/v1/key" => (READ_ONLY, Endpoint::Key),
         p => match p.strip_prefix("/v1/receipts/") {
             Some(id) if !id.is_empty() && !id.contains('/') => (READ_ONLY, Endpoint::One(id)),
             _ => return errors(404, &["path: no such endpoint"]),
@@ -114,6 +116,18 @@ async fn answer(
                 .await
                 .unwrap_or_else(|_| errors(500, &["server: the read failed"]))
         }
+        Endpoint::Key if get => match &ctx.signer {
+            Some(signer) => json(
+                200,
+                serde_json::json!({
+                    "algorithm": "Ed25519",
+                    "publicKey": signer.public_hex(),
+                    "signs": "kelisim-receipt-countersignature/v1\n<hash>\n<receivedAt>\n<subject>\n<seq>\n<prev or ->",
+                })
+                .to_string(),
+            ),
+            None => errors(503, &["key: this server runs without a signing key"]),
+        },
         Endpoint::Export if get => match admin(ctx, &req, "export") {
             Ok(()) => streamed(store.export(), "application/x-ndjson"),
             Err(refusal) => refusal,
@@ -179,6 +193,7 @@ fn method_not_allowed(allow: &str) -> Reply {
 }
 
 enum Endpoint<'a> {
+    Key,
     Receipts,
     One(&'a str),
     Export,
@@ -258,6 +273,7 @@ async fn post(ctx: &Context, store: &Store, body: BodyRead, content_type: Option
                 "chain": stored.chain.as_str(),
                 "hash": stored.hash,
                 "receivedAt": stored.received_at,
+                "signature": stored.signature,
             });
             let reply = json(status, body.to_string());
             if stored.created {

@@ -126,6 +126,11 @@ impl Server {
         self.addr
     }
 
+    /// The countersigning public key (hex).
+    pub fn public_key(&self) -> Option<String> {
+        self.ctx.signer.as_ref().map(|s| s.public_hex())
+    }
+
     /// `http://ADDR/`
     pub fn url(&self) -> String {
         crate::url_of(self.addr)

@@ -30,8 +30,10 @@ pub mod http;
 pub mod limits;
 pub mod receipt;
 pub mod schema;
+pub mod sign;
 pub mod store;
 pub mod time;
+pub mod verify;
 
 use files::{Refusal, Resolved};
 
@@ -82,6 +84,14 @@ access (POST /v1/receipts stays open to browsers, within rate limits):
                             reverse proxy, e.g. X-Real-IP) instead of the connection
   KELISIM_ADMIN_TOKEN       (environment) bearer token for /v1/export and other bulk
                             reads; unset: bulk reads are off (404)
+
+tamper evidence:
+  --signing-key PATH        Ed25519 key file, created (mode 0600) when absent
+                            (default: the database path + .ed25519; env KELISIM_SIGNING_KEY)
+
+usage: kelisim-collector verify EXPORT.ndjson --key PUBLIC_KEY
+  checks every countersignature and every chain of an export offline; PUBLIC_KEY is
+  64 hex digits (GET /v1/key) or a file holding them. Exit 0: intact; 1: problems found.
 ";
 
 /// Server configuration.
@@ -123,6 +133,8 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// Bearer token for bulk reads (`KELISIM_ADMIN_TOKEN`); `None`: off.
     pub admin_token: Option<limits::Secret>,
+    /// The Ed25519 signing key file (`None`: `<db>.ed25519`).
+    pub signing_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -152,6 +164,7 @@ impl Default for Config {
             }),
             client_ip_header: None,
             admin_token: None,
+            signing_key: None,
         }
     }
 }
@@ -163,6 +176,13 @@ pub enum Command {
     Run(Config),
     /// Print [`USAGE`] and exit successfully.
     Help,
+    /// Check an export offline: `verify EXPORT.ndjson --key PUBLIC_KEY`.
+    Verify {
+        /// The NDJSON export.
+        export: PathBuf,
+        /// The public key: 64 hex digits or a file holding them.
+        key: String,
+    },
 }
 
 /// Parses `250ms`, `10s` or `10` (seconds).
@@ -201,7 +221,24 @@ impl Config {
         S: Into<String>,
     {
         let mut config = Config::default();
-        let mut args = args.into_iter().map(Into::into);
+        let mut args = args.into_iter().map(Into::into).peekable();
+        if args.peek().map(String::as_str) == Some("verify") {
+            args.next();
+            let (mut export, mut key) = (None, None);
+            while let Some(arg) = args.next() {
+                match arg.split_once('=') {
+                    Some(("--key", v)) => key = Some(v.to_string()),
+                    _ if arg == "--key" => key = args.next(),
+                    _ if arg.starts_with('-') => return Err(format!("verify: unknown argument: {arg}")),
+                    _ if export.is_none() => export = Some(PathBuf::from(arg)),
+                    _ => return Err(format!("verify: one export file only, got {arg} too")),
+                }
+            }
+            return match (export, key) {
+                (Some(export), Some(key)) => Ok(Command::Verify { export, key }),
+                _ => Err("verify: usage: kelisim-collector verify EXPORT.ndjson --key PUBLIC_KEY".into()),
+            };
+        }
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
                 Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -232,6 +269,7 @@ impl Config {
                 "--request-timeout" => config.request_timeout = parse_duration(f, &value(f)?)?,
                 "--ip-rate" => config.ip_rate = limits::Rate::parse(f, &value(f)?)?,
                 "--subject-rate" => config.subject_rate = limits::Rate::parse(f, &value(f)?)?,
+                "--signing-key" => config.signing_key = Some(PathBuf::from(value(f)?)),
                 "--client-ip-header" => {
                     config.client_ip_header = Some(cors::parse_header_name(&value(f)?)?)
                 }
@@ -248,6 +286,11 @@ impl Config {
         if let Some(token) = get("KELISIM_ADMIN_TOKEN").and_then(limits::Secret::new) {
             self.admin_token = Some(token);
         }
+        if self.signing_key.is_none() {
+            if let Some(p) = get("KELISIM_SIGNING_KEY").filter(|p| !p.is_empty()) {
+                self.signing_key = Some(PathBuf::from(p));
+            }
+        }
         self
     }
 }
@@ -263,6 +306,8 @@ pub struct Context {
     pub cors: cors::Cors,
     /// Rate limits of `POST /v1/receipts`.
     pub limits: limits::Limits,
+    /// The countersigning key (with a store).
+    pub signer: Option<Arc<sign::Signer>>,
 }
 
 impl Context {
@@ -275,15 +320,27 @@ impl Context {
             store: None,
             cors,
             limits,
+            signer: None,
         }
     }
 
     /// A context with the receipt store at `config.db` opened (and created).
     pub fn open(config: Config) -> io::Result<Self> {
-        let store = store::Store::open(&config.db)
+        let key_path = config
+            .signing_key
+            .clone()
+            .unwrap_or_else(|| sign::default_path(&config.db));
+        let (signer, created) = sign::Signer::load_or_create(&key_path)
+            .map_err(|e| io::Error::other(format!("signing key: {e}")))?;
+        if created {
+            tracing::info!(path = %key_path.display(), "created a new signing key");
+        }
+        let signer = Arc::new(signer);
+        let store = store::Store::open(&config.db, Arc::clone(&signer))
             .map_err(|e| io::Error::other(format!("receipt store: {e}")))?;
         let mut ctx = Context::new(config);
         ctx.store = Some(Arc::new(store));
+        ctx.signer = Some(signer);
         Ok(ctx)
     }
 }
@@ -495,6 +552,13 @@ pub fn run(config: Config) -> io::Result<()> {
         use std::io::Write;
         let mut out = io::stdout().lock();
         let _ = writeln!(out, "kelisim-collector listening on {}", server.url());
+        if let Some(key) = server.public_key() {
+            let _ = writeln!(
+                out,
+                "kelisim-collector signing key ed25519:{key} (also at {}v1/key)",
+                server.url()
+            );
+        }
         let _ = out.flush();
     }
     server.run_until_signal()

@@ -8,6 +8,9 @@ use kelisim_collector::{Command, Config, USAGE};
 fn main() -> ExitCode {
     let config = match Config::from_args(std::env::args().skip(1)) {
         Ok(Command::Run(config)) => config.with_env(|k| std::env::var(k).ok()),
+        Ok(Command::Verify { export, key }) => {
+            return kelisim_collector::verify::main(&export, &key);
+        }
         Ok(Command::Help) => {
             let _ = std::io::stdout().write_all(USAGE.as_bytes());
             return ExitCode::SUCCESS;

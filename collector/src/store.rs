@@ -106,6 +106,8 @@ pub struct Stored {
     pub hash: String,
     /// When the collector stored it (ISO 8601 UTC).
     pub received_at: String,
+    /// The collector's countersignature (hex), if the row has one.
+    pub signature: Option<String>,
 }
 
 /// One stored receipt.
@@ -119,18 +121,23 @@ pub struct Entry {
     pub chain: Mark,
     /// SHA-256 (hex) of the canonical form.
     pub hash: String,
+    /// The collector's countersignature (hex), if the row has one.
+    pub signature: Option<String>,
 }
 
 impl Entry {
-    /// `{"receipt": {...}, "receivedAt": "...", "chain": "...", "hash": "..."}`
-    /// on one line.
+    /// `{"receipt": {...}, "receivedAt": "...", "chain": "...", "hash": "...",
+    /// "signature": "..." | null}` on one line.
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"receipt\":{},\"receivedAt\":{},\"chain\":\"{}\",\"hash\":\"{}\"}}",
+            "{{\"receipt\":{},\"receivedAt\":{},\"chain\":\"{}\",\"hash\":\"{}\",\"signature\":{}}}",
             self.receipt,
             serde_json::Value::String(self.received_at.clone()),
             self.chain.as_str(),
-            self.hash
+            self.hash,
+            self.signature
+                .as_ref()
+                .map_or("null".to_string(), |s| format!("\"{s}\""))
         )
     }
 }
@@ -150,6 +157,10 @@ CREATE TABLE IF NOT EXISTS receipts (
     body        TEXT NOT NULL          -- canonical JSON
 );
 CREATE INDEX IF NOT EXISTS receipts_by_subject ON receipts (subject, seq, n);
+", "
+-- Ed25519 countersignature (hex) over crate::sign::message(); NULL for rows
+-- stored before signing existed.
+ALTER TABLE receipts ADD COLUMN signature TEXT;
 "];
 
 struct Job {
@@ -199,7 +210,7 @@ impl Drop for Pooled<'_> {
 impl Store {
     /// Opens (creating if needed, with its folder) the database at `path`,
     /// runs the migrations and starts the writer thread.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub fn open(path: &Path, signer: Arc<crate::sign::Signer>) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
@@ -209,7 +220,7 @@ impl Store {
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
         let writer = thread::Builder::new()
             .name("collector-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, signer))
             .map_err(|e| StoreError(format!("writer thread: {e}")))?;
         Ok(Store {
             path: path.to_path_buf(),
@@ -284,7 +295,7 @@ impl Store {
         let conn = self.conn()?;
         let entry = conn
             .query_row(
-                "SELECT body, received_at, chain, hash FROM receipts WHERE id = ?1",
+                "SELECT body, received_at, chain, hash, signature FROM receipts WHERE id = ?1",
                 [id],
                 entry_from_row,
             )
@@ -333,12 +344,12 @@ impl Store {
     ) -> Result<Vec<((i64, i64), Entry)>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT body, received_at, chain, hash, seq, n FROM receipts
+            "SELECT body, received_at, chain, hash, signature, seq, n FROM receipts
              WHERE subject = ?1 AND (seq > ?2 OR (seq = ?2 AND n > ?3))
              ORDER BY seq, n LIMIT ?4",
         )?;
         let rows = stmt.query_map(params![subject, after.0, after.1, limit], |r| {
-            Ok(((r.get(4)?, r.get(5)?), entry_from_row(r)?))
+            Ok(((r.get(5)?, r.get(6)?), entry_from_row(r)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -347,9 +358,9 @@ impl Store {
     fn export_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, Entry)>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT body, received_at, chain, hash, n FROM receipts WHERE n > ?1 ORDER BY n LIMIT ?2",
+            "SELECT body, received_at, chain, hash, signature, n FROM receipts WHERE n > ?1 ORDER BY n LIMIT ?2",
         )?;
-        let rows = stmt.query_map([after, limit], |r| Ok((r.get(4)?, entry_from_row(r)?)))?;
+        let rows = stmt.query_map([after, limit], |r| Ok((r.get(5)?, entry_from_row(r)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -503,10 +514,11 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         received_at: r.get(1)?,
         chain: Mark::parse(&r.get::<_, String>(2)?),
         hash: r.get(3)?,
+        signature: r.get(4)?,
     })
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, signer: Arc<crate::sign::Signer>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -516,7 +528,7 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
             }
         }
         let now = crate::time::iso(crate::time::now_ms());
-        match store_batch(&mut conn, &batch, &now) {
+        match store_batch(&mut conn, &batch, &now, &signer) {
             Ok(outcomes) => {
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
@@ -534,31 +546,42 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
 
 /// Stores a batch in one transaction; nothing is visible (or answered)
 /// until it commits.
-fn store_batch(conn: &mut Connection, batch: &[Job], now: &str) -> Result<Vec<Stored>, StoreError> {
+fn store_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    now: &str,
+    signer: &crate::sign::Signer,
+) -> Result<Vec<Stored>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(batch.len());
     for job in batch {
-        out.push(store_one(&tx, job, now)?);
+        out.push(store_one(&tx, job, now, signer)?);
     }
     tx.commit()?;
     Ok(out)
 }
 
-fn store_one(tx: &rusqlite::Transaction<'_>, job: &Job, now: &str) -> Result<Stored, StoreError> {
+fn store_one(
+    tx: &rusqlite::Transaction<'_>,
+    job: &Job,
+    now: &str,
+    signer: &crate::sign::Signer,
+) -> Result<Stored, StoreError> {
     let r = &job.receipt;
     let seq = i64::try_from(r.seq).map_err(|_| StoreError("seq out of range".into()))?;
     let existing = tx
-        .prepare_cached("SELECT chain, hash, received_at FROM receipts WHERE id = ?1")?
+        .prepare_cached("SELECT chain, hash, received_at, signature FROM receipts WHERE id = ?1")?
         .query_row([&r.id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
+            Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })
         .optional()?;
-    if let Some((chain, hash, received_at)) = existing {
+    if let Some((chain, hash, received_at, signature)) = existing {
         return Ok(Stored {
             created: false,
             chain: Mark::parse(&chain),
             hash,
             received_at,
+            signature,
         });
     }
     let hashes_at = |seq: i64| -> Result<Vec<String>, StoreError> {
@@ -582,9 +605,16 @@ fn store_one(tx: &rusqlite::Transaction<'_>, job: &Job, now: &str) -> Result<Sto
             Mark::Mismatch
         }
     };
+    let signature = signer.sign(&crate::sign::message(
+        &job.hash,
+        now,
+        &r.subject,
+        r.seq,
+        r.prev.as_deref(),
+    ));
     tx.prepare_cached(
-        "INSERT INTO receipts (id, subject, seq, prev, hash, fork, chain, received_at, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO receipts (id, subject, seq, prev, hash, fork, chain, received_at, body, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         r.id,
@@ -595,7 +625,8 @@ fn store_one(tx: &rusqlite::Transaction<'_>, job: &Job, now: &str) -> Result<Sto
         fork,
         mark.as_str(),
         now,
-        job.body
+        job.body,
+        signature
     ])?;
     // Successors stored before this receipt can now be checked: one that
     // links here is ok; one that was waiting for any predecessor and links
@@ -616,5 +647,6 @@ fn store_one(tx: &rusqlite::Transaction<'_>, job: &Job, now: &str) -> Result<Sto
         chain: mark,
         hash: job.hash.clone(),
         received_at: now.to_string(),
+        signature: Some(signature),
     })
 }
