@@ -153,7 +153,13 @@ fn baseline(dir: &Path) -> Row {
     )
     .expect("schema");
     let receipts: Vec<serde_json::Value> = (0..32u64)
-        .flat_map(|c| common::chain(&common::uuid(1_000_000 + c), c * 1_000_000, (TOTAL / 32) as u64))
+        .flat_map(|c| {
+            common::chain(
+                &common::uuid(1_000_000 + c),
+                c * 1_000_000,
+                (TOTAL / 32) as u64,
+            )
+        })
         .collect();
     let mut latencies = Vec::with_capacity(receipts.len());
     let start = Instant::now();
@@ -176,18 +182,29 @@ fn baseline(dir: &Path) -> Row {
         conn.execute_batch("COMMIT").expect("commit");
         latencies.push(t.elapsed());
     }
-    row("plain SQLite loop, 1 transaction per row".into(), latencies, start.elapsed())
+    row(
+        "plain SQLite loop, 1 transaction per row".into(),
+        latencies,
+        start.elapsed(),
+    )
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
     let dir: PathBuf = std::env::temp_dir().join(format!("kelisim-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench folder");
-    println!("kelisim-collector: {TOTAL} receipts per row, POST /v1/receipts over loopback (keep-alive)");
-    println!("SQLite WAL, synchronous=FULL; collector with group commit and Ed25519 countersignatures");
+    println!(
+        "kelisim-collector: {TOTAL} receipts per row, POST /v1/receipts over loopback (keep-alive)"
+    );
+    println!(
+        "SQLite WAL, synchronous=FULL; collector with group commit and Ed25519 countersignatures"
+    );
     println!();
     let base = baseline(&dir);
-    let rows: Vec<Row> = [1usize, 8, 32].iter().map(|&c| collector(&dir, c)).collect();
+    let rows: Vec<Row> = [1usize, 8, 32]
+        .iter()
+        .map(|&c| collector(&dir, c))
+        .collect();
     println!("| run | receipts/s | p50 ms | p99 ms | max ms | × baseline |");
     println!("|---|---:|---:|---:|---:|---:|");
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -46,7 +46,11 @@ struct Call<'a> {
 }
 
 /// Answers one API request; CORS headers are added here for every reply.
-pub async fn handle(ctx: Arc<Context>, req: axum::extract::Request, path: String) -> Response<AxumBody> {
+pub async fn handle(
+    ctx: Arc<Context>,
+    req: axum::extract::Request,
+    path: String,
+) -> Response<AxumBody> {
     let method = req.method().clone();
     let query = req.uri().query().unwrap_or("").to_string();
     let header = |req: &axum::extract::Request, name: &str| {
@@ -85,10 +89,7 @@ async fn answer(
         },
     };
     if *call.method == Method::OPTIONS {
-        let origin = req
-            .headers()
-            .get("origin")
-            .and_then(|v| v.to_str().ok());
+        let origin = req.headers().get("origin").and_then(|v| v.to_str().ok());
         return ctx.cors.preflight(origin, allow);
     }
     let Some(store) = ctx.store.as_ref() else {
@@ -99,6 +100,7 @@ async fn answer(
             if let Some(buckets) = &ctx.limits.by_ip {
                 let ip = client_ip(ctx, &req);
                 if let Err(wait) = buckets.take(&ip, std::time::Instant::now()) {
+                    ctx.metrics.limited(false);
                     return too_many(wait, "client: too many receipts from this address");
                 }
             }
@@ -261,6 +263,7 @@ async fn post(ctx: &Context, store: &Store, body: BodyRead, content_type: Option
     };
     if let Some(buckets) = &ctx.limits.by_subject {
         if let Err(wait) = buckets.take(&receipt.subject, std::time::Instant::now()) {
+            ctx.metrics.limited(true);
             return too_many(wait, "subject: too many receipts for this subject");
         }
     }

@@ -296,15 +296,18 @@ pub fn app(ctx: Arc<Context>) -> AppService {
 
     let config = &ctx.config;
     let quiet = config.quiet;
+    let metrics = Arc::clone(&ctx.metrics);
     let handler_ctx = Arc::clone(&ctx);
-    let router = Router::new()
-        .fallback(move |req: axum::extract::Request| {
-            let ctx = Arc::clone(&handler_ctx);
-            async move { crate::router(ctx, req).await }
-        })
-        .layer(axum::middleware::from_fn(move |req, next| log(quiet, req, next)));
+    let router = Router::new().fallback(move |req: axum::extract::Request| {
+        let ctx = Arc::clone(&handler_ctx);
+        async move { crate::router(ctx, req).await }
+    });
     let service = ServiceBuilder::new()
-        .layer(tower::layer::layer_fn(Answer))
+        .layer(tower::layer::layer_fn(move |inner| Answer {
+            inner,
+            metrics: Arc::clone(&metrics),
+            quiet,
+        }))
         .load_shed()
         .layer(GlobalConcurrencyLimitLayer::new(config.max_in_flight))
         .layer(TimeoutLayer::with_status_code(
@@ -317,10 +320,16 @@ pub fn app(ctx: Arc<Context>) -> AppService {
     tower::util::BoxCloneService::new(service)
 }
 
-/// Turns the stack's errors (only load shedding fails) into 503 answers
-/// and every answer through [`finish`].
+/// Turns the stack's errors (only load shedding fails) into 503 answers,
+/// passes every answer through [`finish`], counts it in the metrics and logs
+/// one line for it (method, path without the query, status, time; never
+/// headers, so no token and no subject id reaches the log).
 #[derive(Clone)]
-pub struct Answer<S>(S);
+pub struct Answer<S> {
+    inner: S,
+    metrics: Arc<crate::metrics::Metrics>,
+    quiet: bool,
+}
 
 impl<S> tower::Service<Request<Body>> for Answer<S>
 where
@@ -329,22 +338,42 @@ where
 {
     type Response = Response<Body>;
     type Error = std::convert::Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, std::convert::Infallible>> + Send>>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<Response<Body>, std::convert::Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
         // Load shedding is always ready; an error surfaces from `call`.
-        self.0.poll_ready(cx).map(|_| Ok(()))
+        self.inner.poll_ready(cx).map(|_| Ok(()))
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let fut = self.0.call(req);
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let start = std::time::Instant::now();
+        let fut = self.inner.call(req);
+        let metrics = Arc::clone(&self.metrics);
+        let quiet = self.quiet;
         Box::pin(async move {
-            Ok(match fut.await {
+            let resp = match fut.await {
                 Ok(resp) => finish(resp),
-                Err(_) => crate::api::errors(503, &["server: too many requests at once, try again"])
-                    .with_header("Retry-After", "1")
-                    .into_response(),
-            })
+                Err(_) => {
+                    crate::api::errors(503, &["server: too many requests at once, try again"])
+                        .with_header("Retry-After", "1")
+                        .into_response()
+                }
+            };
+            let secs = start.elapsed().as_secs_f64();
+            metrics.request(resp.status().as_u16(), secs);
+            if !quiet {
+                tracing::info!(
+                    method = %method,
+                    path = %path,
+                    status = resp.status().as_u16(),
+                    ms = secs * 1000.0,
+                    "request"
+                );
+            }
+            Ok(resp)
         })
     }
 }
@@ -375,28 +404,6 @@ fn finish(mut resp: Response<Body>) -> Response<Body> {
         json.headers_mut()
             .insert("connection", HeaderValue::from_static("close"));
         return json;
-    }
-    resp
-}
-
-async fn log(
-    quiet: bool,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response<Body> {
-    let method = req.method().clone();
-    // The path only: query strings may carry subject ids.
-    let path = req.uri().path().to_string();
-    let start = std::time::Instant::now();
-    let resp = next.run(req).await;
-    if !quiet {
-        tracing::info!(
-            method = %method,
-            path = %path,
-            status = resp.status().as_u16(),
-            ms = start.elapsed().as_secs_f64() * 1000.0,
-            "request"
-        );
     }
     resp
 }

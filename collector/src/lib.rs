@@ -28,6 +28,7 @@ pub mod cors;
 pub mod files;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod receipt;
 pub mod schema;
 pub mod sign;
@@ -64,6 +65,10 @@ usage: kelisim-collector [--addr HOST:PORT] [--www DIR] [--dist DIR] [--db PATH]
   --quiet               log only warnings and errors (no request lines)
   -h, --help            show this help
 
+Every value flag can also be set in the environment as KELISIM_COLLECTOR_<FLAG>
+(e.g. KELISIM_COLLECTOR_DB, KELISIM_COLLECTOR_IP_RATE; comma-separated for
+KELISIM_COLLECTOR_CORS_ORIGIN), and KELISIM_COLLECTOR_QUIET=1; flags win.
+
 limits (a DURATION is 250ms, 10s or a number of seconds):
   --workers N               runtime worker threads (default 4)
   --max-connections N       open connections at once; more wait in the listen queue
@@ -93,6 +98,27 @@ usage: kelisim-collector verify EXPORT.ndjson --key PUBLIC_KEY
   checks every countersignature and every chain of an export offline; PUBLIC_KEY is
   64 hex digits (GET /v1/key) or a file holding them. Exit 0: intact; 1: problems found.
 ";
+
+/// Value flags that may also come from the environment ([`Config::env_args`]).
+pub const ENV_FLAGS: &[&str] = &[
+    "addr",
+    "www",
+    "dist",
+    "db",
+    "cors-origin",
+    "cors-header",
+    "workers",
+    "max-connections",
+    "max-in-flight",
+    "header-timeout",
+    "body-timeout",
+    "idle-timeout",
+    "request-timeout",
+    "ip-rate",
+    "subject-rate",
+    "client-ip-header",
+    "signing-key",
+];
 
 /// Server configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,14 +255,18 @@ impl Config {
                 match arg.split_once('=') {
                     Some(("--key", v)) => key = Some(v.to_string()),
                     _ if arg == "--key" => key = args.next(),
-                    _ if arg.starts_with('-') => return Err(format!("verify: unknown argument: {arg}")),
+                    _ if arg.starts_with('-') => {
+                        return Err(format!("verify: unknown argument: {arg}"))
+                    }
                     _ if export.is_none() => export = Some(PathBuf::from(arg)),
                     _ => return Err(format!("verify: one export file only, got {arg} too")),
                 }
             }
             return match (export, key) {
                 (Some(export), Some(key)) => Ok(Command::Verify { export, key }),
-                _ => Err("verify: usage: kelisim-collector verify EXPORT.ndjson --key PUBLIC_KEY".into()),
+                _ => Err(
+                    "verify: usage: kelisim-collector verify EXPORT.ndjson --key PUBLIC_KEY".into(),
+                ),
             };
         }
         while let Some(arg) = args.next() {
@@ -281,6 +311,39 @@ impl Config {
         Ok(Command::Run(config))
     }
 
+    /// Flags given through the environment: `KELISIM_COLLECTOR_<FLAG>` for
+    /// each value flag (`KELISIM_COLLECTOR_ADDR`, `…_DB`, `…_IP_RATE`, …;
+    /// `…_CORS_ORIGIN` may list several, comma-separated) and
+    /// `KELISIM_COLLECTOR_QUIET=1`. Put them before the command-line
+    /// arguments, which then override them.
+    pub fn env_args(get: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        let mut out = Vec::new();
+        for flag in ENV_FLAGS {
+            let var = format!(
+                "KELISIM_COLLECTOR_{}",
+                flag.to_ascii_uppercase().replace('-', "_")
+            );
+            let Some(v) = get(&var).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let values: Vec<&str> = if *flag == "cors-origin" || *flag == "cors-header" {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            } else {
+                vec![v.as_str()]
+            };
+            for value in values {
+                out.push(format!("--{flag}={value}"));
+            }
+        }
+        if get("KELISIM_COLLECTOR_QUIET").is_some_and(|v| v == "1" || v == "true") {
+            out.push("--quiet".into());
+        }
+        out
+    }
+
     /// Takes what the environment sets: `KELISIM_ADMIN_TOKEN`.
     pub fn with_env(mut self, get: impl Fn(&str) -> Option<String>) -> Config {
         if let Some(token) = get("KELISIM_ADMIN_TOKEN").and_then(limits::Secret::new) {
@@ -308,6 +371,8 @@ pub struct Context {
     pub limits: limits::Limits,
     /// The countersigning key (with a store).
     pub signer: Option<Arc<sign::Signer>>,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Context {
@@ -321,6 +386,7 @@ impl Context {
             cors,
             limits,
             signer: None,
+            metrics: Arc::default(),
         }
     }
 
@@ -339,6 +405,7 @@ impl Context {
         let store = store::Store::open(&config.db, Arc::clone(&signer))
             .map_err(|e| io::Error::other(format!("receipt store: {e}")))?;
         let mut ctx = Context::new(config);
+        ctx.metrics = store.metrics();
         ctx.store = Some(Arc::new(store));
         ctx.signer = Some(signer);
         Ok(ctx)
@@ -441,7 +508,10 @@ impl Reply {
             StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = resp.headers_mut();
         headers.insert("cache-control", HeaderValue::from_static("no-cache"));
-        headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        headers.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
         if let Some(len) = len {
             headers.insert("content-length", HeaderValue::from(len));
         }
@@ -466,7 +536,9 @@ fn is_get_or_head(method: &Method) -> bool {
 /// Routes one request. Add new endpoints here.
 ///
 /// * `/v1/…` → the receipt API ([`api`])
-/// * `GET|HEAD /healthz` → `200 ok` (the process answers)
+/// * `GET|HEAD /healthz` → `200 ok` (liveness: the process answers)
+/// * `GET|HEAD /readyz` → 200 when the database answers, else 503
+/// * `GET|HEAD /metrics` → Prometheus metrics ([`metrics`])
 /// * `GET|HEAD /kelisim/<path>` → file from `--dist`
 /// * any other `GET|HEAD` → file from `--www` (`/` and `…/` → `index.html`)
 /// * other methods → 405 with `Allow: GET, HEAD`
@@ -481,10 +553,41 @@ pub async fn router(ctx: Arc<Context>, req: axum::extract::Request) -> Response<
     }
     let method = req.method().clone();
     drop(req);
+    if raw_path == "/readyz" || raw_path == "/metrics" {
+        if !is_get_or_head(&method) {
+            return Reply::method_not_allowed(GET_HEAD).into_response();
+        }
+        return if raw_path == "/metrics" {
+            Reply {
+                status: 200,
+                headers: vec![(
+                    "Content-Type".into(),
+                    "text/plain; version=0.0.4; charset=utf-8".into(),
+                )],
+                body: Body::Bytes(ctx.metrics.render().into_bytes()),
+            }
+            .into_response()
+        } else {
+            ready(&ctx).await.into_response()
+        };
+    }
     // Path resolution and opening touch the disk.
     match tokio::task::spawn_blocking(move || route(&ctx, &method, &url)).await {
         Ok(reply) => reply.into_response(),
         Err(_) => Reply::text(500, "500 internal error\n").into_response(),
+    }
+}
+
+/// `GET /readyz`: 200 when the database answers and the writer runs, else
+/// 503 naming the problem.
+async fn ready(ctx: &Arc<Context>) -> Reply {
+    let Some(store) = ctx.store.clone() else {
+        return Reply::text(200, "ready (no receipt store)\n");
+    };
+    match tokio::task::spawn_blocking(move || store.ready()).await {
+        Ok(Ok(())) => Reply::text(200, "ready\n"),
+        Ok(Err(e)) => Reply::text(503, format!("not ready: receipt store: {e}\n")),
+        Err(_) => Reply::text(503, "not ready: the check failed\n"),
     }
 }
 
@@ -658,6 +761,35 @@ mod tests {
         assert!(parse(&["--body-timeout", "0"]).is_err());
         assert!(parse(&["--body-timeout", "soon"]).is_err());
         assert!(parse(&["--max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn env_gives_flags_and_the_command_line_wins() {
+        let env = |k: &str| match k {
+            "KELISIM_COLLECTOR_DB" => Some("/srv/r.sqlite3".to_string()),
+            "KELISIM_COLLECTOR_IP_RATE" => Some("10/5".to_string()),
+            "KELISIM_COLLECTOR_CORS_ORIGIN" => Some("https://a.kz, https://b.kz".to_string()),
+            "KELISIM_COLLECTOR_QUIET" => Some("1".to_string()),
+            "KELISIM_ADMIN_TOKEN" => Some("tok".to_string()),
+            _ => None,
+        };
+        let mut args = Config::env_args(env);
+        args.extend(["--db".to_string(), "cli.sqlite3".to_string()]);
+        let Ok(Command::Run(c)) = Config::from_args(args) else {
+            panic!("parse")
+        };
+        let c = c.with_env(env);
+        assert_eq!(c.db, PathBuf::from("cli.sqlite3"));
+        assert_eq!(
+            c.ip_rate,
+            Some(limits::Rate {
+                per_minute: 10,
+                burst: 5
+            })
+        );
+        assert_eq!(c.cors_origins, ["https://a.kz", "https://b.kz"]);
+        assert!(c.quiet);
+        assert!(c.admin_token.is_some_and(|t| t.matches("tok")));
     }
 
     #[test]

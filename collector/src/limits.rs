@@ -27,7 +27,9 @@ impl Rate {
         let per_minute: u32 = r.parse().map_err(|_| bad())?;
         let burst: u32 = b.parse().map_err(|_| bad())?;
         if per_minute == 0 || burst == 0 {
-            return Err(format!("{flag} {v}: both numbers must be at least 1 (or say off)"));
+            return Err(format!(
+                "{flag} {v}: both numbers must be at least 1 (or say off)"
+            ));
         }
         Ok(Some(Rate { per_minute, burst }))
     }
@@ -133,12 +135,18 @@ mod tests {
 
     #[test]
     fn buckets_refill_at_the_rate() {
-        let b = Buckets::new(Rate { per_minute: 60, burst: 2 });
+        let b = Buckets::new(Rate {
+            per_minute: 60,
+            burst: 2,
+        });
         let t0 = Instant::now();
         assert!(b.take(&1, t0).is_ok());
         assert!(b.take(&1, t0).is_ok());
         let wait = b.take(&1, t0).unwrap_err();
-        assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1), "{wait:?}");
+        assert!(
+            wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
+            "{wait:?}"
+        );
         assert!(b.take(&2, t0).is_ok(), "keys are independent");
         assert!(b.take(&1, t0 + Duration::from_millis(1001)).is_ok());
         assert!(b.take(&1, t0 + Duration::from_millis(1002)).is_err());
@@ -161,7 +169,13 @@ mod tests {
 
     #[test]
     fn rates_parse() {
-        assert_eq!(Rate::parse("--x", "120/60"), Ok(Some(Rate { per_minute: 120, burst: 60 })));
+        assert_eq!(
+            Rate::parse("--x", "120/60"),
+            Ok(Some(Rate {
+                per_minute: 120,
+                burst: 60
+            }))
+        );
         assert_eq!(Rate::parse("--x", "off"), Ok(None));
         assert!(Rate::parse("--x", "0/1").is_err());
         assert!(Rate::parse("--x", "12").is_err());

@@ -23,7 +23,13 @@ pub const CHECKPOINT_DOMAIN: &str = "kelisim-retention-checkpoint/v1";
 
 /// The bytes signed for a stored receipt: [`DOMAIN`], hash, receivedAt,
 /// subject, seq and prev (`-` for none), one per line.
-pub fn message(hash: &str, received_at: &str, subject: &str, seq: u64, prev: Option<&str>) -> Vec<u8> {
+pub fn message(
+    hash: &str,
+    received_at: &str,
+    subject: &str,
+    seq: u64,
+    prev: Option<&str>,
+) -> Vec<u8> {
     format!(
         "{DOMAIN}\n{hash}\n{received_at}\n{subject}\n{seq}\n{}",
         prev.unwrap_or("-")
@@ -55,9 +61,18 @@ impl Signer {
     pub fn load_or_create(path: &Path) -> Result<(Signer, bool), String> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                let seed = parse_hex32(text.trim())
-                    .ok_or_else(|| format!("{}: expected 64 hex digits (an Ed25519 seed)", path.display()))?;
-                Ok((Signer { key: SigningKey::from_bytes(&seed) }, false))
+                let seed = parse_hex32(text.trim()).ok_or_else(|| {
+                    format!(
+                        "{}: expected 64 hex digits (an Ed25519 seed)",
+                        path.display()
+                    )
+                })?;
+                Ok((
+                    Signer {
+                        key: SigningKey::from_bytes(&seed),
+                    },
+                    false,
+                ))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut seed = [0u8; 32];
@@ -72,11 +87,18 @@ impl Signer {
                     use std::os::unix::fs::OpenOptionsExt;
                     opts.mode(0o600);
                 }
-                let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let mut f = opts
+                    .open(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 f.write_all(format!("{}\n", hex(&seed)).as_bytes())
                     .and_then(|()| f.sync_all())
                     .map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok((Signer { key: SigningKey::from_bytes(&seed) }, true))
+                Ok((
+                    Signer {
+                        key: SigningKey::from_bytes(&seed),
+                    },
+                    true,
+                ))
             }
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
@@ -84,7 +106,9 @@ impl Signer {
 
     /// A signer from a seed (tests).
     pub fn from_seed(seed: [u8; 32]) -> Signer {
-        Signer { key: SigningKey::from_bytes(&seed) }
+        Signer {
+            key: SigningKey::from_bytes(&seed),
+        }
     }
 
     /// The public key as 64 hex digits.
@@ -108,8 +132,10 @@ pub fn parse_public(given: &str) -> Result<VerifyingKey, String> {
             .trim()
             .to_string()
     };
-    let bytes = parse_hex32(&text).ok_or_else(|| format!("--key {given}: expected 64 hex digits"))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|e| format!("--key {given}: not an Ed25519 public key ({e})"))
+    let bytes =
+        parse_hex32(&text).ok_or_else(|| format!("--key {given}: expected 64 hex digits"))?;
+    VerifyingKey::from_bytes(&bytes)
+        .map_err(|e| format!("--key {given}: not an Ed25519 public key ({e})"))
 }
 
 /// Whether `sig_hex` is a valid signature of `msg` by `key`.
@@ -120,7 +146,8 @@ pub fn verify(key: &VerifyingKey, msg: &[u8], sig_hex: &str) -> bool {
     let Ok(arr) = <[u8; 64]>::try_from(bytes.as_slice()) else {
         return false;
     };
-    key.verify_strict(msg, &Signature::from_bytes(&arr)).is_ok() && key.verify(msg, &Signature::from_bytes(&arr)).is_ok()
+    key.verify_strict(msg, &Signature::from_bytes(&arr)).is_ok()
+        && key.verify(msg, &Signature::from_bytes(&arr)).is_ok()
 }
 
 /// Lowercase hex.
@@ -150,10 +177,22 @@ mod tests {
     fn signatures_verify_and_bind_every_field() {
         let s = Signer::from_seed([7; 32]);
         let key = parse_public(&s.public_hex()).unwrap();
-        let msg = message(&"a".repeat(64), "2026-12-01T10:00:00.000Z", "subj", 2, Some(&"b".repeat(64)));
+        let msg = message(
+            &"a".repeat(64),
+            "2026-12-01T10:00:00.000Z",
+            "subj",
+            2,
+            Some(&"b".repeat(64)),
+        );
         let sig = s.sign(&msg);
         assert!(verify(&key, &msg, &sig));
-        let other = message(&"a".repeat(64), "2026-12-01T10:00:00.000Z", "subj", 3, Some(&"b".repeat(64)));
+        let other = message(
+            &"a".repeat(64),
+            "2026-12-01T10:00:00.000Z",
+            "subj",
+            3,
+            Some(&"b".repeat(64)),
+        );
         assert!(!verify(&key, &other, &sig));
         assert!(!verify(&key, &msg, &sig[..126]));
         assert!(!verify(&key, &msg, "zz"));
@@ -178,7 +217,9 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(&path, "nonsense").unwrap();
-        assert!(Signer::load_or_create(&path).unwrap_err().contains("64 hex digits"));
+        assert!(Signer::load_or_create(&path)
+            .unwrap_err()
+            .contains("64 hex digits"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -143,7 +143,8 @@ impl Entry {
 }
 
 /// Versioned migrations; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE IF NOT EXISTS receipts (
     n           INTEGER PRIMARY KEY,   -- arrival order
     id          TEXT NOT NULL UNIQUE,  -- consentReceiptID
@@ -157,11 +158,13 @@ CREATE TABLE IF NOT EXISTS receipts (
     body        TEXT NOT NULL          -- canonical JSON
 );
 CREATE INDEX IF NOT EXISTS receipts_by_subject ON receipts (subject, seq, n);
-", "
+",
+    "
 -- Ed25519 countersignature (hex) over crate::sign::message(); NULL for rows
 -- stored before signing existed.
 ALTER TABLE receipts ADD COLUMN signature TEXT;
-"];
+",
+];
 
 struct Job {
     receipt: Receipt,
@@ -176,6 +179,7 @@ pub struct Store {
     pool: Mutex<Vec<Connection>>,
     sender: Mutex<Option<mpsc::SyncSender<Job>>>,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Store {
@@ -218,16 +222,37 @@ impl Store {
         let mut conn = connect(path)?;
         migrate(&mut conn)?;
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let writer_metrics = Arc::clone(&metrics);
         let writer = thread::Builder::new()
             .name("collector-writer".into())
-            .spawn(move || writer_loop(conn, rx, signer))
+            .spawn(move || writer_loop(conn, rx, signer, writer_metrics))
             .map_err(|e| StoreError(format!("writer thread: {e}")))?;
         Ok(Store {
             path: path.to_path_buf(),
             pool: Mutex::new(Vec::new()),
             sender: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
+            metrics,
         })
+    }
+
+    /// The metrics this store records into (batch sizes, receipts, marks).
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// Ready to store: the writer runs and the database answers.
+    pub fn ready(&self) -> Result<(), StoreError> {
+        let running = self
+            .writer
+            .lock()
+            .map(|w| w.as_ref().is_some_and(|h| !h.is_finished()))
+            .unwrap_or(false);
+        if !running {
+            return Err(StoreError("the writer has stopped".into()));
+        }
+        self.ping()
     }
 
     /// The database file.
@@ -268,7 +293,9 @@ impl Store {
             match sender.try_send(job) {
                 Ok(()) => {}
                 Err(mpsc::TrySendError::Full(_)) => {
-                    return Err(StoreError("busy: too many receipts waiting to be stored".into()))
+                    return Err(StoreError(
+                        "busy: too many receipts waiting to be stored".into(),
+                    ))
                 }
                 Err(mpsc::TrySendError::Disconnected(_)) => {
                     return Err(StoreError("the writer has stopped".into()))
@@ -518,7 +545,12 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, signer: Arc<crate::sign::Signer>) {
+fn writer_loop(
+    mut conn: Connection,
+    rx: mpsc::Receiver<Job>,
+    signer: Arc<crate::sign::Signer>,
+    metrics: Arc<crate::metrics::Metrics>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -530,7 +562,9 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, signer: Arc<crate:
         let now = crate::time::iso(crate::time::now_ms());
         match store_batch(&mut conn, &batch, &now, &signer) {
             Ok(outcomes) => {
+                metrics.batch.observe(batch.len() as f64);
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    metrics.receipt(outcome.created, outcome.chain);
                     let _ = job.reply.send(Ok(outcome));
                 }
             }
@@ -572,7 +606,12 @@ fn store_one(
     let existing = tx
         .prepare_cached("SELECT chain, hash, received_at, signature FROM receipts WHERE id = ?1")?
         .query_row([&r.id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+            ))
         })
         .optional()?;
     if let Some((chain, hash, received_at, signature)) = existing {

@@ -97,7 +97,9 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
         let entry: Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => {
-                report.malformed.push(format!("line {line_no}: not JSON ({e})"));
+                report
+                    .malformed
+                    .push(format!("line {line_no}: not JSON ({e})"));
                 continue;
             }
         };
@@ -110,12 +112,17 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
                         *e = (*e).max(upto);
                     }
                 }
-                Err(e) => report.forged.push(format!("line {line_no}: checkpoint {e}")),
+                Err(e) => report
+                    .forged
+                    .push(format!("line {line_no}: checkpoint {e}")),
             }
             continue;
         }
         let receipt = &entry["receipt"];
-        let id = receipt["consentReceiptID"].as_str().unwrap_or("?").to_string();
+        let id = receipt["consentReceiptID"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string();
         let subject = receipt["piiPrincipalId"].as_str();
         let seq = receipt["kelisim"]["chain"]["seq"].as_u64();
         let received_at = entry["receivedAt"].as_str();
@@ -126,7 +133,9 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
             continue;
         };
         report.receipts += 1;
-        let prev = receipt["kelisim"]["chain"]["prev"].as_str().map(str::to_string);
+        let prev = receipt["kelisim"]["chain"]["prev"]
+            .as_str()
+            .map(str::to_string);
         let hash = canon::hash(receipt);
         if entry["hash"].as_str() != Some(hash.as_str()) {
             report.forged.push(format!(
@@ -134,7 +143,9 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
             ));
         }
         match entry["signature"].as_str() {
-            None => report.forged.push(format!("line {line_no} ({id}): no countersignature")),
+            None => report
+                .forged
+                .push(format!("line {line_no} ({id}): no countersignature")),
             Some(sig) => {
                 let msg = sign::message(&hash, received_at, subject, seq, prev.as_deref());
                 if !sign::verify(key, &msg, sig) {
@@ -167,12 +178,19 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
                 } else {
                     format!("seq {expected}..{} missing", seq - 1)
                 };
-                report.gaps.push(format!("subject {subject}: {what} (deleted, or never received)"));
+                report.gaps.push(format!(
+                    "subject {subject}: {what} (deleted, or never received)"
+                ));
             }
             expected = expected.max(seq + 1);
             if nodes.len() > 1 {
-                let list: Vec<String> = nodes.iter().map(|n| format!("{} (line {})", n.id, n.line)).collect();
-                report.forks.push(format!("subject {subject} seq {seq}: {}", list.join(", ")));
+                let list: Vec<String> = nodes
+                    .iter()
+                    .map(|n| format!("{} (line {})", n.id, n.line))
+                    .collect();
+                report
+                    .forks
+                    .push(format!("subject {subject} seq {seq}: {}", list.join(", ")));
             }
             if seq > 1 {
                 if let Some(before) = chain.get(&(seq - 1)) {
@@ -195,7 +213,11 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
 }
 
 /// Verifies a checkpoint line; returns (subject, highest removed seq) pairs.
-fn checkpoint(cp: &Value, sig: Option<&Value>, key: &VerifyingKey) -> Result<Vec<(String, u64)>, String> {
+fn checkpoint(
+    cp: &Value,
+    sig: Option<&Value>,
+    key: &VerifyingKey,
+) -> Result<Vec<(String, u64)>, String> {
     let sig = sig.and_then(Value::as_str).ok_or("has no signature")?;
     let msg = format!("{}\n{}", sign::CHECKPOINT_DOMAIN, canon::canonical(cp));
     if !sign::verify(key, msg.as_bytes(), sig) {
@@ -204,10 +226,12 @@ fn checkpoint(cp: &Value, sig: Option<&Value>, key: &VerifyingKey) -> Result<Vec
     let removed = cp["removed"].as_array().ok_or("has no removed list")?;
     removed
         .iter()
-        .map(|r| match (r["subject"].as_str(), r["throughSeq"].as_u64()) {
-            (Some(s), Some(n)) => Ok((s.to_string(), n)),
-            _ => Err("has a malformed removed entry".to_string()),
-        })
+        .map(
+            |r| match (r["subject"].as_str(), r["throughSeq"].as_u64()) {
+                (Some(s), Some(n)) => Ok((s.to_string(), n)),
+                _ => Err("has a malformed removed entry".to_string()),
+            },
+        )
         .collect()
 }
 

@@ -10,14 +10,23 @@ use common::{chain, healthy, padded_receipt, request, uuid, Collector, TempDir, 
 use kelisim_collector::limits::{Rate, Secret};
 
 fn post(c: &Collector, body: &str) -> common::Resp {
-    request(c.addr, "POST", "/v1/receipts", &[("Content-Type", "application/json")], body.as_bytes())
+    request(
+        c.addr,
+        "POST",
+        "/v1/receipts",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
 }
 
 #[test]
 fn posting_is_limited_per_client_address() {
     let dir = TempDir::new("ip-rate");
     let c = Collector::start_with(&dir.path().join("r.sqlite3"), |c| {
-        c.ip_rate = Some(Rate { per_minute: 60, burst: 10 });
+        c.ip_rate = Some(Rate {
+            per_minute: 60,
+            burst: 10,
+        });
     });
     // 200 receipts of 60 KB from one client, each for its own subject.
     let mut statuses = Vec::new();
@@ -27,7 +36,11 @@ fn posting_is_limited_per_client_address() {
         if resp.status == 429 {
             let wait: u64 = resp.header("Retry-After").unwrap().parse().unwrap();
             assert!((1..=2).contains(&wait), "{wait}");
-            assert!(resp.errors()[0].starts_with("client: too many receipts"), "{:?}", resp.errors());
+            assert!(
+                resp.errors()[0].starts_with("client: too many receipts"),
+                "{:?}",
+                resp.errors()
+            );
         }
         statuses.push(resp.status);
     }
@@ -41,7 +54,10 @@ fn posting_is_limited_per_client_address() {
         c.addr,
         "POST",
         "/v1/receipts",
-        &[("Content-Type", "application/json"), ("X-Real-IP", "203.0.113.9")],
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Real-IP", "203.0.113.9"),
+        ],
         r.as_bytes(),
     );
     assert_eq!(resp.status, 429);
@@ -51,7 +67,10 @@ fn posting_is_limited_per_client_address() {
 fn behind_a_proxy_the_configured_header_names_the_client() {
     let dir = TempDir::new("proxy-ip");
     let c = Collector::start_with(&dir.path().join("r.sqlite3"), |c| {
-        c.ip_rate = Some(Rate { per_minute: 1, burst: 1 });
+        c.ip_rate = Some(Rate {
+            per_minute: 1,
+            burst: 1,
+        });
         c.client_ip_header = Some("X-Real-IP".into());
     });
     let send = |ip: &str, n: u64| {
@@ -74,7 +93,10 @@ fn behind_a_proxy_the_configured_header_names_the_client() {
 fn posting_is_limited_per_subject() {
     let dir = TempDir::new("subject-rate");
     let c = Collector::start_with(&dir.path().join("r.sqlite3"), |c| {
-        c.subject_rate = Some(Rate { per_minute: 30, burst: 5 });
+        c.subject_rate = Some(Rate {
+            per_minute: 30,
+            burst: 5,
+        });
     });
     let subject = uuid(303_000);
     let rs = chain(&subject, 303_000, 8);
@@ -100,10 +122,26 @@ fn a_subject_id_reads_its_own_receipts_and_nothing_else_without_the_token() {
     let no = c.get("/v1/export");
     assert_eq!(no.status, 401);
     assert_eq!(no.header("WWW-Authenticate"), Some("Bearer"));
-    let wrong = request(c.addr, "GET", "/v1/export", &[("Authorization", "Bearer nope")], b"");
+    let wrong = request(
+        c.addr,
+        "GET",
+        "/v1/export",
+        &[("Authorization", "Bearer nope")],
+        b"",
+    );
     assert_eq!(wrong.status, 401);
     let almost = format!("Bearer {}", &ADMIN[..ADMIN.len() - 1]);
-    assert_eq!(request(c.addr, "GET", "/v1/export", &[("Authorization", &almost)], b"").status, 401);
+    assert_eq!(
+        request(
+            c.addr,
+            "GET",
+            "/v1/export",
+            &[("Authorization", &almost)],
+            b""
+        )
+        .status,
+        401
+    );
     assert_eq!(c.export().text().lines().count(), 2);
 }
 
@@ -150,9 +188,17 @@ fn the_token_comes_from_the_environment_and_is_never_logged() {
     let auth = format!("Bearer {token}");
     let ok = request(addr, "GET", "/v1/export", &[("Authorization", &auth)], b"");
     assert_eq!(ok.status, 200);
-    let bad = request(addr, "GET", "/v1/export?x=1", &[("Authorization", "Bearer guess")], b"");
+    let bad = request(
+        addr,
+        "GET",
+        "/v1/export?x=1",
+        &[("Authorization", "Bearer guess")],
+        b"",
+    );
     assert_eq!(bad.status, 401);
-    let _ = std::process::Command::new("kill").arg(child.id().to_string()).status();
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .status();
     let output = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("/v1/export"), "no request lines: {log}");

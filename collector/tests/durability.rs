@@ -14,7 +14,11 @@ use common::{chain, request, uuid, Process, TempDir};
 
 /// Eight clients posting their own chains until `stop`; the ids answered
 /// 201 or 200.
-fn load(addr: SocketAddr, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<(String, String)>>>) -> Vec<thread::JoinHandle<()>> {
+fn load(
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    acked: Arc<Mutex<Vec<(String, String)>>>,
+) -> Vec<thread::JoinHandle<()>> {
     (0..8u64)
         .map(|c| {
             let stop = Arc::clone(&stop);
@@ -27,13 +31,21 @@ fn load(addr: SocketAddr, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<(String, S
                     }
                     let body = r.to_string();
                     let resp = std::panic::catch_unwind(|| {
-                        request(addr, "POST", "/v1/receipts", &[("Content-Type", "application/json")], body.as_bytes())
+                        request(
+                            addr,
+                            "POST",
+                            "/v1/receipts",
+                            &[("Content-Type", "application/json")],
+                            body.as_bytes(),
+                        )
                     });
                     match resp {
-                        Ok(resp) if resp.status == 201 || resp.status == 200 => acked
-                            .lock()
-                            .unwrap()
-                            .push((subject.clone(), r["consentReceiptID"].as_str().unwrap().to_string())),
+                        Ok(resp) if resp.status == 201 || resp.status == 200 => {
+                            acked.lock().unwrap().push((
+                                subject.clone(),
+                                r["consentReceiptID"].as_str().unwrap().to_string(),
+                            ))
+                        }
                         _ => return, // the server went away
                     }
                 }
@@ -48,7 +60,12 @@ fn stored_ids(addr: SocketAddr, subjects: &HashSet<String>) -> HashSet<String> {
         let r = request(addr, "GET", &format!("/v1/receipts?subject={s}"), &[], b"");
         assert_eq!(r.status, 200);
         for e in r.json()["receipts"].as_array().unwrap() {
-            out.insert(e["receipt"]["consentReceiptID"].as_str().unwrap().to_string());
+            out.insert(
+                e["receipt"]["consentReceiptID"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
         }
     }
     out
@@ -76,7 +93,10 @@ fn run(signal: i32) {
     while acked.lock().unwrap().len() < 150 && std::time::Instant::now() < deadline {
         thread::sleep(Duration::from_millis(20));
     }
-    eprintln!("signal {signal} after {} acknowledged", acked.lock().unwrap().len());
+    eprintln!(
+        "signal {signal} after {} acknowledged",
+        acked.lock().unwrap().len()
+    );
     server.signal(signal);
     let status = server.child.wait().unwrap();
     stop.store(true, Ordering::SeqCst);
@@ -87,12 +107,25 @@ fn run(signal: i32) {
         assert!(status.success(), "SIGTERM: exit {status:?}");
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 20, "only {} receipts acknowledged", acked.len());
+    assert!(
+        acked.len() > 20,
+        "only {} receipts acknowledged",
+        acked.len()
+    );
     let restarted = Process::spawn(&args, None, &[]);
     let subjects: HashSet<String> = acked.iter().map(|(s, _)| s.clone()).collect();
     let stored = stored_ids(restarted.addr, &subjects);
-    let lost: Vec<&String> = acked.iter().map(|(_, id)| id).filter(|id| !stored.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged receipts lost", lost.len(), acked.len());
+    let lost: Vec<&String> = acked
+        .iter()
+        .map(|(_, id)| id)
+        .filter(|id| !stored.contains(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged receipts lost",
+        lost.len(),
+        acked.len()
+    );
 }
 
 #[test]

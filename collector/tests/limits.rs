@@ -91,14 +91,22 @@ fn oversized_headers_and_urls_get_431_and_do_not_grow_the_process() {
     let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
     let _ = s.write_all(&vec![b'a'; 1 << 20]);
     let raw = read_all(&mut s);
-    assert!(raw.starts_with(b"HTTP/1.1 431"), "{:?}", String::from_utf8_lossy(&raw[..raw.len().min(80)]));
+    assert!(
+        raw.starts_with(b"HTTP/1.1 431"),
+        "{:?}",
+        String::from_utf8_lossy(&raw[..raw.len().min(80)])
+    );
     // A 1 MiB URL.
     let mut s = connect(addr);
     let _ = s.write_all(b"GET /");
     let _ = s.write_all(&vec![b'a'; 1 << 20]);
     let _ = s.write_all(b" HTTP/1.1\r\nHost: x\r\n\r\n");
     let raw = read_all(&mut s);
-    assert!(raw.starts_with(b"HTTP/1.1 4"), "{:?}", String::from_utf8_lossy(&raw[..raw.len().min(80)]));
+    assert!(
+        raw.starts_with(b"HTTP/1.1 4"),
+        "{:?}",
+        String::from_utf8_lossy(&raw[..raw.len().min(80)])
+    );
     // Many small headers.
     let mut s = connect(addr);
     let mut head = String::from("GET /healthz HTTP/1.1\r\nHost: x\r\n");
@@ -108,7 +116,11 @@ fn oversized_headers_and_urls_get_431_and_do_not_grow_the_process() {
     head.push_str("\r\n");
     let _ = s.write_all(head.as_bytes());
     let raw = read_all(&mut s);
-    assert!(raw.starts_with(b"HTTP/1.1 431"), "{:?}", String::from_utf8_lossy(&raw[..raw.len().min(80)]));
+    assert!(
+        raw.starts_with(b"HTTP/1.1 431"),
+        "{:?}",
+        String::from_utf8_lossy(&raw[..raw.len().min(80)])
+    );
     assert!(healthy(addr, Duration::from_secs(5)));
 }
 
@@ -145,10 +157,16 @@ fn chunked_smuggling_gets_413_and_the_hidden_request_never_runs() {
         let raw = read_all(&mut s); // EOF: the server closed the connection
         let text = String::from_utf8_lossy(&raw);
         assert!(text.starts_with("HTTP/1.1 413"), "{text}");
-        assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "a second answer: {text}");
+        assert_eq!(
+            text.matches("HTTP/1.1 ").count(),
+            1,
+            "a second answer: {text}"
+        );
     }
     thread::sleep(Duration::from_millis(200));
-    let stored = server.get(&format!("/v1/receipts?subject={subject}")).json();
+    let stored = server
+        .get(&format!("/v1/receipts?subject={subject}"))
+        .json();
     assert_eq!(stored["receipts"].as_array().unwrap().len(), 0, "{stored}");
     assert!(healthy(addr, Duration::from_secs(5)));
 }
@@ -186,7 +204,11 @@ fn slow_and_missing_bodies_time_out_without_stalling_anyone() {
     // Meanwhile everyone else is served at once.
     let t = Instant::now();
     assert!(healthy(addr, Duration::from_secs(2)));
-    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
     for h in slow {
         let answer = h.join().unwrap();
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
@@ -234,7 +256,10 @@ fn readers_that_never_read_an_export_are_dropped() {
                 Ok(n) => got += n,
             }
         }
-        assert!(got < 5_000_000, "read {got} bytes: the answer was not cut off");
+        assert!(
+            got < 5_000_000,
+            "read {got} bytes: the answer was not cut off"
+        );
     }
     assert!(healthy(addr, Duration::from_secs(2)));
 }
@@ -269,10 +294,16 @@ fn an_idle_connection_flood_past_the_fd_limit_sheds_and_recovers() {
     assert!(idle.len() > 256, "only {} connections opened", idle.len());
     // While they are all still open on our side, the server sheds them and
     // answers a probe.
-    assert!(healthy(addr, Duration::from_secs(15)), "no answer during the flood");
+    assert!(
+        healthy(addr, Duration::from_secs(15)),
+        "no answer during the flood"
+    );
     assert!(server.alive(), "the server died");
     drop(idle);
-    assert!(healthy(addr, Duration::from_secs(5)), "no answer after the flood");
+    assert!(
+        healthy(addr, Duration::from_secs(5)),
+        "no answer after the flood"
+    );
     // And it still stores receipts.
     let r = chain(&uuid(99), 9900, 1).remove(0).to_string();
     let resp = common::request(

@@ -111,7 +111,10 @@ fn a_kelisim_receipt_is_stored_and_read_back() {
     let resp = c.post_json(&r);
     assert_eq!(resp.status, 201, "{}", resp.text());
     let answer = resp.json();
-    assert_eq!((&answer["id"], &answer["chain"]), (&json!(id), &json!("ok")));
+    assert_eq!(
+        (&answer["id"], &answer["chain"]),
+        (&json!(id), &json!("ok"))
+    );
     assert_eq!(answer["hash"], json!(canon::hash(&r)));
     assert!(answer["receivedAt"].is_string(), "{answer}");
     assert_eq!(

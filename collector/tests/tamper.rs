@@ -34,7 +34,10 @@ fn verify(dir: &TempDir, export: &str, key: &str) -> (i32, String) {
         .args(["--key", key])
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
@@ -60,14 +63,21 @@ fn the_201_answer_carries_a_countersignature_that_verifies() {
         assert!(sign::verify(&key, &msg, a["signature"].as_str().unwrap()));
         // The signature covers the position: another seq does not verify.
         let moved = sign::message(&hash, a["receivedAt"].as_str().unwrap(), &subject, 9, None);
-        assert!(!sign::verify(&key, &moved, a["signature"].as_str().unwrap()));
+        assert!(!sign::verify(
+            &key,
+            &moved,
+            a["signature"].as_str().unwrap()
+        ));
     }
     // The key file sits beside the database, readable by its owner only.
     let key_file = dir.path().join("receipts.sqlite3.ed25519");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // Reads carry the same signature.
     let listed = c.get(&format!("/v1/receipts?subject={subject}")).json();
@@ -102,7 +112,13 @@ fn a_forged_second_receipt_is_a_fork_and_never_demotes_the_genuine_one() {
     assert_eq!(marks.len(), 3);
     assert_eq!(marks[0].1, "ok");
     assert_eq!(marks[1], (uuid(610_999), "ok".to_string()));
-    assert_eq!(marks[2], (withdraw["consentReceiptID"].as_str().unwrap().to_string(), "fork".to_string()));
+    assert_eq!(
+        marks[2],
+        (
+            withdraw["consentReceiptID"].as_str().unwrap().to_string(),
+            "fork".to_string()
+        )
+    );
     // The visitor's next receipt, linked to the withdrawal, is ok.
     let mut next = receipt(&uuid(610_003), &subject, 3, Some(&canon::hash(&withdraw)));
     next["kelisim"]["event"] = json!("updated");
@@ -110,9 +126,15 @@ fn a_forged_second_receipt_is_a_fork_and_never_demotes_the_genuine_one() {
     // verify shows the fork with both receipts.
     let (code, out) = verify(&dir, &c.export().text(), &public_key(&c));
     assert_eq!(code, 1, "{out}");
-    let fork_line = out.lines().find(|l| l.starts_with("fork:")).unwrap_or_else(|| panic!("{out}"));
+    let fork_line = out
+        .lines()
+        .find(|l| l.starts_with("fork:"))
+        .unwrap_or_else(|| panic!("{out}"));
     assert!(fork_line.contains(&uuid(610_999)), "{fork_line}");
-    assert!(fork_line.contains(withdraw["consentReceiptID"].as_str().unwrap()), "{fork_line}");
+    assert!(
+        fork_line.contains(withdraw["consentReceiptID"].as_str().unwrap()),
+        "{fork_line}"
+    );
 }
 
 #[test]
@@ -128,10 +150,18 @@ fn verify_finds_deleted_rows_forged_links_and_altered_receipts() {
     let lines: Vec<&str> = export.lines().collect();
 
     // A deleted row: seq 3 is gone.
-    let deleted: String = lines.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, l)| format!("{l}\n")).collect();
+    let deleted: String = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
     let (code, out) = verify(&dir, &deleted, &key);
     assert_eq!(code, 1);
-    assert!(out.contains(&format!("gap: subject {subject}: seq 3 missing")), "{out}");
+    assert!(
+        out.contains(&format!("gap: subject {subject}: seq 3 missing")),
+        "{out}"
+    );
 
     // An altered receipt (the choice rewritten in the database).
     let mut e: Value = serde_json::from_str(lines[1]).unwrap();
@@ -155,13 +185,25 @@ fn verify_finds_deleted_rows_forged_links_and_altered_receipts() {
     assert_eq!(c.post_json(&bad).json()["chain"], "mismatch");
     let (code, out) = verify(&dir, &c.export().text(), &key);
     assert_eq!(code, 1);
-    assert!(out.contains(&format!("forged link: subject {subject} seq 6: {}", uuid(620_999))), "{out}");
+    assert!(
+        out.contains(&format!(
+            "forged link: subject {subject} seq 6: {}",
+            uuid(620_999)
+        )),
+        "{out}"
+    );
 
     // Another key: nothing verifies.
     let other = sign::Signer::from_seed([9; 32]).public_hex();
     let (code, out) = verify(&dir, &export, &other);
     assert_eq!(code, 1);
-    assert_eq!(out.lines().filter(|l| l.starts_with("forged or altered")).count(), 5, "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("forged or altered"))
+            .count(),
+        5,
+        "{out}"
+    );
 
     // Bad inputs: exit 2.
     let (code, _) = verify(&dir, &export, "not-a-key");

@@ -122,7 +122,13 @@ impl Collector {
     /// `GET /v1/export` with the admin token.
     pub fn export(&self) -> Resp {
         let auth = format!("Bearer {ADMIN}");
-        request(self.addr, "GET", "/v1/export", &[("Authorization", &auth)], b"")
+        request(
+            self.addr,
+            "GET",
+            "/v1/export",
+            &[("Authorization", &auth)],
+            b"",
+        )
     }
 
     /// `GET /v1/receipts?subject=` as (id, chain) pairs in answer order.
@@ -366,7 +372,10 @@ impl Process {
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 break;
             }
-            if let Some(rest) = line.trim_end().strip_prefix("kelisim-collector listening on http://") {
+            if let Some(rest) = line
+                .trim_end()
+                .strip_prefix("kelisim-collector listening on http://")
+            {
                 addr = Some(rest.trim_end_matches('/').parse().expect("address"));
                 break;
             }
@@ -413,8 +422,7 @@ pub fn healthy(addr: SocketAddr, within: Duration) -> bool {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         if let Ok(mut s) = TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(10))) {
             let _ = s.set_read_timeout(Some(left.max(Duration::from_millis(10))));
-            if s
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 .is_ok()
             {
                 let mut raw = Vec::new();
