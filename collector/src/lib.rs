@@ -29,6 +29,7 @@ pub mod files;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod pg;
 pub mod receipt;
 pub mod schema;
 pub mod sign;
@@ -58,8 +59,10 @@ usage: kelisim-collector [--addr HOST:PORT] [--www DIR] [--dist DIR] [--db PATH]
   --addr HOST:PORT      address to listen on (default 127.0.0.1:8080; port 0 = any free port)
   --www DIR             folder served at / (default: www)
   --dist DIR            folder served at /kelisim/ (default: dist)
-  --db PATH             SQLite file for receipts, created with its folder
-                        (default: data/receipts.sqlite3)
+  --db PATH|URL         SQLite file for receipts, created with its folder
+                        (default: data/receipts.sqlite3), or a postgres://user@host:port/db
+                        URL for several collectors sharing one PostgreSQL (then
+                        --signing-key is required)
   --cors-origin ORIGIN  let pages on ORIGIN (scheme://host[:port]) read /v1/ answers; repeatable
   --cors-header NAME    one more request header a preflight allows besides Content-Type; repeatable
   --quiet               log only warnings and errors (no request lines)
@@ -392,10 +395,15 @@ impl Context {
 
     /// A context with the receipt store at `config.db` opened (and created).
     pub fn open(config: Config) -> io::Result<Self> {
-        let key_path = config
-            .signing_key
-            .clone()
-            .unwrap_or_else(|| sign::default_path(&config.db));
+        let key_path = match (&config.signing_key, store::is_postgres(&config.db)) {
+            (Some(p), _) => p.clone(),
+            (None, false) => sign::default_path(&config.db),
+            (None, true) => {
+                return Err(io::Error::other(
+                    "--signing-key: required with a postgres:// database (every collector sharing it needs the same key file)",
+                ))
+            }
+        };
         let (signer, created) = sign::Signer::load_or_create(&key_path)
             .map_err(|e| io::Error::other(format!("signing key: {e}")))?;
         if created {

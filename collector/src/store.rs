@@ -166,17 +166,35 @@ ALTER TABLE receipts ADD COLUMN signature TEXT;
 ",
 ];
 
-struct Job {
-    receipt: Receipt,
-    body: String,
-    hash: String,
+pub(crate) struct Job {
+    pub(crate) receipt: Receipt,
+    pub(crate) body: String,
+    pub(crate) hash: String,
     reply: tokio::sync::oneshot::Sender<Result<Stored, StoreError>>,
+}
+
+/// Whether `--db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres(db: &Path) -> bool {
+    db.to_str()
+        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
+/// The database behind the store.
+enum Backend {
+    Sqlite(Mutex<Vec<Connection>>),
+    Postgres(crate::pg::Pool),
+}
+
+/// The writer's connection.
+enum WriterConn {
+    Sqlite(Connection),
+    Postgres(postgres::Client),
 }
 
 /// The receipt store.
 pub struct Store {
     path: PathBuf,
-    pool: Mutex<Vec<Connection>>,
+    backend: Backend,
     sender: Mutex<Option<mpsc::SyncSender<Job>>>,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -184,13 +202,17 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        match &self.backend {
+            // The URL may carry a password.
+            Backend::Postgres(_) => f.write_str("Store(PostgreSQL)"),
+            Backend::Sqlite(_) => f.debug_struct("Store").field("path", &self.path).finish(),
+        }
     }
 }
 
 /// A pooled connection, returned to the pool on drop.
 struct Pooled<'a> {
-    store: &'a Store,
+    pool: &'a Mutex<Vec<Connection>>,
     conn: Option<Connection>,
 }
 
@@ -203,7 +225,7 @@ impl std::ops::Deref for Pooled<'_> {
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.store.pool.lock()) {
+        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.pool.lock()) {
             if pool.len() < 8 {
                 pool.push(conn);
             }
@@ -215,22 +237,36 @@ impl Store {
     /// Opens (creating if needed, with its folder) the database at `path`,
     /// runs the migrations and starts the writer thread.
     pub fn open(path: &Path, signer: Arc<crate::sign::Signer>) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
-        }
-        let mut conn = connect(path)?;
-        migrate(&mut conn)?;
+        let (writer_conn, backend) = if is_postgres(path) {
+            let url = path.to_str().unwrap_or_default();
+            let mut client = crate::pg::connect(url)?;
+            crate::pg::migrate(&mut client)?;
+            (
+                WriterConn::Postgres(client),
+                Backend::Postgres(crate::pg::Pool::new(url)),
+            )
+        } else {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
+            }
+            let mut conn = connect(path)?;
+            migrate(&mut conn)?;
+            (
+                WriterConn::Sqlite(conn),
+                Backend::Sqlite(Mutex::new(Vec::new())),
+            )
+        };
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let writer_metrics = Arc::clone(&metrics);
         let writer = thread::Builder::new()
             .name("collector-writer".into())
-            .spawn(move || writer_loop(conn, rx, signer, writer_metrics))
+            .spawn(move || writer_loop(writer_conn, rx, signer, writer_metrics))
             .map_err(|e| StoreError(format!("writer thread: {e}")))?;
         Ok(Store {
             path: path.to_path_buf(),
-            pool: Mutex::new(Vec::new()),
+            backend,
             sender: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             metrics,
@@ -257,17 +293,21 @@ impl Store {
 
     /// The database file.
     pub fn path(&self) -> &Path {
+        // (A postgres:// URL for PostgreSQL; never logged.)
         &self.path
     }
 
     fn conn(&self) -> Result<Pooled<'_>, StoreError> {
-        let reused = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let Backend::Sqlite(pool) = &self.backend else {
+            return Err(StoreError("not a SQLite store".into()));
+        };
+        let reused = pool.lock().ok().and_then(|mut p| p.pop());
         let conn = match reused {
             Some(c) => c,
             None => connect(&self.path)?,
         };
         Ok(Pooled {
-            store: self,
+            pool,
             conn: Some(conn),
         })
     }
@@ -319,6 +359,9 @@ impl Store {
 
     /// One receipt by `consentReceiptID`.
     pub fn get(&self, id: &str) -> Result<Option<Entry>, StoreError> {
+        if let Backend::Postgres(pool) = &self.backend {
+            return crate::pg::get(&mut *pool.client()?, id);
+        }
         let conn = self.conn()?;
         let entry = conn
             .query_row(
@@ -349,6 +392,9 @@ impl Store {
 
     /// How many receipts are stored.
     pub fn count(&self) -> Result<u64, StoreError> {
+        if let Backend::Postgres(pool) = &self.backend {
+            return crate::pg::count(&mut *pool.client()?);
+        }
         let conn = self.conn()?;
         let n: i64 = conn.query_row("SELECT count(*) FROM receipts", [], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -356,6 +402,9 @@ impl Store {
 
     /// Whether the database answers a query.
     pub fn ping(&self) -> Result<(), StoreError> {
+        if let Backend::Postgres(pool) = &self.backend {
+            return crate::pg::ping(&mut *pool.client()?);
+        }
         let conn = self.conn()?;
         conn.query_row("SELECT 1 FROM receipts LIMIT 1", [], |_| Ok(()))
             .optional()?;
@@ -369,6 +418,9 @@ impl Store {
         after: (i64, i64),
         limit: i64,
     ) -> Result<Vec<((i64, i64), Entry)>, StoreError> {
+        if let Backend::Postgres(pool) = &self.backend {
+            return crate::pg::subject_page(&mut *pool.client()?, subject, after, limit);
+        }
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT body, received_at, chain, hash, signature, seq, n FROM receipts
@@ -383,6 +435,9 @@ impl Store {
 
     /// Stored receipts in arrival order after arrival number `after`.
     fn export_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, Entry)>, StoreError> {
+        if let Backend::Postgres(pool) = &self.backend {
+            return crate::pg::export_page(&mut *pool.client()?, after, limit);
+        }
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT body, received_at, chain, hash, signature, n FROM receipts WHERE n > ?1 ORDER BY n LIMIT ?2",
@@ -535,7 +590,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+pub(crate) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
         receipt: r.get(0)?,
         received_at: r.get(1)?,
@@ -546,7 +601,7 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 }
 
 fn writer_loop(
-    mut conn: Connection,
+    mut conn: WriterConn,
     rx: mpsc::Receiver<Job>,
     signer: Arc<crate::sign::Signer>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -560,7 +615,11 @@ fn writer_loop(
             }
         }
         let now = crate::time::iso(crate::time::now_ms());
-        match store_batch(&mut conn, &batch, &now, &signer) {
+        let result = match &mut conn {
+            WriterConn::Sqlite(c) => store_batch(c, &batch, &now, &signer),
+            WriterConn::Postgres(c) => crate::pg::store_batch(c, &batch, &now, &signer),
+        };
+        match result {
             Ok(outcomes) => {
                 metrics.batch.observe(batch.len() as f64);
                 for (job, outcome) in batch.into_iter().zip(outcomes) {

@@ -4,72 +4,12 @@
 mod common;
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use common::{chain, request, uuid, Process, TempDir};
-
-/// Eight clients posting their own chains until `stop`; the ids answered
-/// 201 or 200.
-fn load(
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    acked: Arc<Mutex<Vec<(String, String)>>>,
-) -> Vec<thread::JoinHandle<()>> {
-    (0..8u64)
-        .map(|c| {
-            let stop = Arc::clone(&stop);
-            let acked = Arc::clone(&acked);
-            thread::spawn(move || {
-                let subject = uuid(500_000 + c);
-                for r in chain(&subject, 1_000_000 * (c + 1), 400) {
-                    if stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let body = r.to_string();
-                    let resp = std::panic::catch_unwind(|| {
-                        request(
-                            addr,
-                            "POST",
-                            "/v1/receipts",
-                            &[("Content-Type", "application/json")],
-                            body.as_bytes(),
-                        )
-                    });
-                    match resp {
-                        Ok(resp) if resp.status == 201 || resp.status == 200 => {
-                            acked.lock().unwrap().push((
-                                subject.clone(),
-                                r["consentReceiptID"].as_str().unwrap().to_string(),
-                            ))
-                        }
-                        _ => return, // the server went away
-                    }
-                }
-            })
-        })
-        .collect()
-}
-
-fn stored_ids(addr: SocketAddr, subjects: &HashSet<String>) -> HashSet<String> {
-    let mut out = HashSet::new();
-    for s in subjects {
-        let r = request(addr, "GET", &format!("/v1/receipts?subject={s}"), &[], b"");
-        assert_eq!(r.status, 200);
-        for e in r.json()["receipts"].as_array().unwrap() {
-            out.insert(
-                e["receipt"]["consentReceiptID"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-            );
-        }
-    }
-    out
-}
+use common::{load, stored_ids, Process, TempDir};
 
 fn run(signal: i32) {
     let dir = TempDir::new("durability");

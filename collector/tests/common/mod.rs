@@ -445,3 +445,66 @@ pub fn padded_receipt(subject: &str, len: usize) -> String {
     r["kelisim"]["pad"] = Value::from("x".repeat(len.saturating_sub(base + 10)));
     r.to_string()
 }
+
+/// Eight clients posting their own chains until `stop`; records the
+/// (subject, id) of every receipt answered 201 or 200.
+pub fn load(
+    addr: SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    acked: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+) -> Vec<thread::JoinHandle<()>> {
+    (0..8u64)
+        .map(|c| {
+            let stop = std::sync::Arc::clone(&stop);
+            let acked = std::sync::Arc::clone(&acked);
+            thread::spawn(move || {
+                let subject = uuid(500_000 + c);
+                for r in chain(&subject, 1_000_000 * (c + 1), 400) {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let body = r.to_string();
+                    let resp = std::panic::catch_unwind(|| {
+                        request(
+                            addr,
+                            "POST",
+                            "/v1/receipts",
+                            &[("Content-Type", "application/json")],
+                            body.as_bytes(),
+                        )
+                    });
+                    match resp {
+                        Ok(resp) if resp.status == 201 || resp.status == 200 => {
+                            acked.lock().unwrap().push((
+                                subject.clone(),
+                                r["consentReceiptID"].as_str().unwrap().to_string(),
+                            ))
+                        }
+                        _ => return, // the server went away
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// The ids stored for these subjects.
+pub fn stored_ids(
+    addr: SocketAddr,
+    subjects: &std::collections::HashSet<String>,
+) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for s in subjects {
+        let r = request(addr, "GET", &format!("/v1/receipts?subject={s}"), &[], b"");
+        assert_eq!(r.status, 200);
+        for e in r.json()["receipts"].as_array().unwrap() {
+            out.insert(
+                e["receipt"]["consentReceiptID"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+    }
+    out
+}
