@@ -34,7 +34,6 @@ pub mod receipt;
 pub mod schema;
 pub mod sign;
 pub mod store;
-pub mod time;
 pub mod verify;
 
 use files::{Refusal, Resolved};

@@ -614,7 +614,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let now = crate::time::iso(crate::time::now_ms());
+        let now = kelisim_core::time::to_iso(now_ms());
         let result = match &mut conn {
             WriterConn::Sqlite(c) => store_batch(c, &batch, &now, &signer),
             WriterConn::Postgres(c) => crate::pg::store_batch(c, &batch, &now, &signer),
@@ -747,4 +747,11 @@ fn store_one(
         received_at: now.to_string(),
         signature: Some(signature),
     })
+}
+
+/// Milliseconds since the Unix epoch, now.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

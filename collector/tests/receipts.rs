@@ -130,7 +130,7 @@ fn a_kelisim_receipt_is_stored_and_read_back() {
     assert_eq!(entry["chain"], "ok");
     let received = entry["receivedAt"].as_str().unwrap();
     assert!(
-        kelisim_collector::time::parse_iso(received).is_some(),
+        kelisim_core::time::parse_iso(received).is_some(),
         "{received}"
     );
 
