@@ -190,6 +190,36 @@ impl Server {
             );
         }
         let permits = Arc::new(Semaphore::new(bound));
+        if let (Some(retention), Some(store)) = (config.retention, ctx.store.clone()) {
+            let every = config.retention_interval;
+            let mut stop_retention = stop_tx.subscribe();
+            tokio::spawn(async move {
+                loop {
+                    let store = Arc::clone(&store);
+                    let cutoff = retention.cutoff(
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_millis() as i64),
+                    );
+                    let result =
+                        tokio::task::spawn_blocking(move || store.purge_before(&cutoff)).await;
+                    match result {
+                        Ok(Ok(Some(cp))) => tracing::info!(
+                            receipts = cp["receipts"].as_i64().unwrap_or(0),
+                            cutoff = cp["cutoff"].as_str().unwrap_or(""),
+                            "retention: removed old receipts and wrote a signed checkpoint"
+                        ),
+                        Ok(Ok(None)) => {}
+                        Ok(Err(e)) => tracing::warn!(error = %e, "retention: nothing removed"),
+                        Err(_) => tracing::warn!("retention: the job failed"),
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(every) => {}
+                        _ = stop_retention.changed() => return,
+                    }
+                }
+            });
+        }
         let app = app(Arc::clone(&ctx));
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut builder = hyper::server::conn::http1::Builder::new();

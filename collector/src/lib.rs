@@ -96,6 +96,13 @@ tamper evidence:
   --signing-key PATH        Ed25519 key file, created (mode 0600) when absent
                             (default: the database path + .ed25519; env KELISIM_SIGNING_KEY)
 
+retention (receipts older than the consent's months plus the limitation period are
+removed, oldest part of each chain first, with a signed checkpoint; SQLite only):
+  --retention on|off        (default on)
+  --retention-months N      months of consent (default 13)
+  --limitation-years N      limitation period the site keeps proof for (default 3)
+  --retention-interval DURATION  how often the job runs (default 24h = 86400s)
+
 usage: kelisim-collector verify EXPORT.ndjson --key PUBLIC_KEY
   checks every countersignature and every chain of an export offline; PUBLIC_KEY is
   64 hex digits (GET /v1/key) or a file holding them. Exit 0: intact; 1: problems found.
@@ -120,6 +127,10 @@ pub const ENV_FLAGS: &[&str] = &[
     "subject-rate",
     "client-ip-header",
     "signing-key",
+    "retention",
+    "retention-months",
+    "limitation-years",
+    "retention-interval",
 ];
 
 /// Server configuration.
@@ -163,6 +174,37 @@ pub struct Config {
     pub admin_token: Option<limits::Secret>,
     /// The Ed25519 signing key file (`None`: `<db>.ed25519`).
     pub signing_key: Option<PathBuf>,
+    /// Retention: months of consent plus years of limitation period
+    /// (`None`: keep everything).
+    pub retention: Option<Retention>,
+    /// How often the retention job runs.
+    pub retention_interval: Duration,
+}
+
+/// How long receipts are kept: the consent's months plus the limitation
+/// period the site sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    pub months: u32,
+    pub limitation_years: u32,
+}
+
+impl Retention {
+    /// The instant before which receipts are removed, `now_ms` minus the
+    /// months and years (calendar arithmetic; the day is clamped to the
+    /// month's length), as ISO 8601.
+    pub fn cutoff(&self, now_ms: i64) -> String {
+        use kelisim_core::time::{date_from_days, days_from_date, days_in_month, Date};
+        const DAY: i64 = 86_400_000;
+        let d = date_from_days(now_ms.div_euclid(DAY));
+        let total = i64::from(self.months) + 12 * i64::from(self.limitation_years);
+        let index = i64::from(d.year) * 12 + i64::from(d.month) - 1 - total;
+        let year = i32::try_from(index.div_euclid(12)).unwrap_or(0);
+        let month = (index.rem_euclid(12) + 1) as u8;
+        let day = d.day.min(days_in_month(year, month));
+        let days = days_from_date(Date { year, month, day });
+        kelisim_core::time::to_iso(days * DAY + now_ms.rem_euclid(DAY))
+    }
 }
 
 impl Default for Config {
@@ -193,6 +235,11 @@ impl Default for Config {
             client_ip_header: None,
             admin_token: None,
             signing_key: None,
+            retention: Some(Retention {
+                months: 13,
+                limitation_years: 3,
+            }),
+            retention_interval: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -267,7 +314,14 @@ impl Config {
             return match (export, key) {
                 (Some(export), Some(key)) => Ok(Command::Verify { export, key }),
                 _ => Err(
-                    "verify: usage: kelisim-collector verify EXPORT.ndjson --key PUBLIC_KEY".into(),
+                    "verify: retention (receipts older than the consent's months plus the limitation period are
+removed, oldest part of each chain first, with a signed checkpoint; SQLite only):
+  --retention on|off        (default on)
+  --retention-months N      months of consent (default 13)
+  --limitation-years N      limitation period the site keeps proof for (default 3)
+  --retention-interval DURATION  how often the job runs (default 24h = 86400s)
+
+usage: kelisim-collector verify EXPORT.ndjson --key PUBLIC_KEY".into(),
                 ),
             };
         }
@@ -302,6 +356,36 @@ impl Config {
                 "--ip-rate" => config.ip_rate = limits::Rate::parse(f, &value(f)?)?,
                 "--subject-rate" => config.subject_rate = limits::Rate::parse(f, &value(f)?)?,
                 "--signing-key" => config.signing_key = Some(PathBuf::from(value(f)?)),
+                "--retention" => match value(f)?.as_str() {
+                    "off" => config.retention = None,
+                    "on" => {
+                        config.retention = config.retention.or(Some(Retention {
+                            months: 13,
+                            limitation_years: 3,
+                        }))
+                    }
+                    v => return Err(format!("--retention {v}: expected on or off")),
+                },
+                "--retention-months" | "--limitation-years" => {
+                    let v = value(f)?;
+                    let n: u32 = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n <= 1200)
+                        .ok_or_else(|| format!("{f} {v}: expected a whole number"))?;
+                    let r = config.retention.get_or_insert(Retention {
+                        months: 13,
+                        limitation_years: 3,
+                    });
+                    if f == "--retention-months" {
+                        r.months = n;
+                    } else {
+                        r.limitation_years = n;
+                    }
+                }
+                "--retention-interval" => {
+                    config.retention_interval = parse_duration(f, &value(f)?)?
+                }
                 "--client-ip-header" => {
                     config.client_ip_header = Some(cors::parse_header_name(&value(f)?)?)
                 }
@@ -768,6 +852,38 @@ mod tests {
         assert!(parse(&["--body-timeout", "0"]).is_err());
         assert!(parse(&["--body-timeout", "soon"]).is_err());
         assert!(parse(&["--max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_retention_cutoff_is_calendar_arithmetic() {
+        let r = Retention {
+            months: 13,
+            limitation_years: 3,
+        };
+        let now = kelisim_core::time::parse_iso("2026-12-01T10:20:30.400Z").unwrap();
+        assert_eq!(r.cutoff(now), "2022-11-01T10:20:30.400Z");
+        let now = kelisim_core::time::parse_iso("2026-03-31T00:00:00.000Z").unwrap();
+        let short = Retention {
+            months: 1,
+            limitation_years: 0,
+        };
+        assert_eq!(short.cutoff(now), "2026-02-28T00:00:00.000Z");
+        let Ok(Command::Run(c)) = parse(&["--retention-months", "6", "--limitation-years=1"])
+        else {
+            panic!()
+        };
+        assert_eq!(
+            c.retention,
+            Some(Retention {
+                months: 6,
+                limitation_years: 1
+            })
+        );
+        let Ok(Command::Run(c)) = parse(&["--retention", "off"]) else {
+            panic!()
+        };
+        assert_eq!(c.retention, None);
+        assert!(parse(&["--retention", "maybe"]).is_err());
     }
 
     #[test]

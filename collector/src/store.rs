@@ -164,6 +164,15 @@ CREATE INDEX IF NOT EXISTS receipts_by_subject ON receipts (subject, seq, n);
 -- stored before signing existed.
 ALTER TABLE receipts ADD COLUMN signature TEXT;
 ",
+    "
+-- Signed records of what retention removed (crate::sign::CHECKPOINT_DOMAIN).
+CREATE TABLE IF NOT EXISTS checkpoints (
+    n          INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    body       TEXT NOT NULL,          -- canonical JSON
+    signature  TEXT NOT NULL
+);
+",
 ];
 
 pub(crate) struct Job {
@@ -198,6 +207,7 @@ pub struct Store {
     sender: Mutex<Option<mpsc::SyncSender<Job>>>,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
     metrics: Arc<crate::metrics::Metrics>,
+    signer: Arc<crate::sign::Signer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -260,6 +270,7 @@ impl Store {
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let writer_metrics = Arc::clone(&metrics);
+        let own_signer = Arc::clone(&signer);
         let writer = thread::Builder::new()
             .name("collector-writer".into())
             .spawn(move || writer_loop(writer_conn, rx, signer, writer_metrics))
@@ -270,6 +281,7 @@ impl Store {
             sender: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             metrics,
+            signer: own_signer,
         })
     }
 
@@ -446,19 +458,136 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every stored receipt as NDJSON ([`Entry::to_json`] per line), read
-    /// page by page as the client takes it (never the whole answer in
-    /// memory).
+    /// Every retention checkpoint, as export lines
+    /// `{"checkpoint": {...}, "signature": "..."}`.
+    pub fn checkpoint_lines(&self) -> Result<Vec<String>, StoreError> {
+        if let Backend::Postgres(_) = &self.backend {
+            return Ok(Vec::new());
+        }
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT body, signature FROM checkpoints ORDER BY n")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(format!(
+                "{{\"checkpoint\":{},\"signature\":\"{}\"}}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Removes, for each subject, the oldest part of its chain received
+    /// before `cutoff` (ISO 8601): seq 1 up to the highest seq whose
+    /// receipts, and all before it, are older than the cutoff. Writes a
+    /// signed checkpoint of what it removed, in the same transaction.
+    /// `Ok(None)`: nothing was old enough. SQLite only.
+    pub fn purge_before(&self, cutoff: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        if let Backend::Postgres(_) = &self.backend {
+            return Err(StoreError(
+                "retention is not supported on PostgreSQL yet".into(),
+            ));
+        }
+        let mut conn = connect(&self.path)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<(String, i64, String, bool)> = {
+            let mut stmt = tx.prepare(
+                "SELECT subject, seq, hash, received_at < ?1 FROM receipts
+                 WHERE subject IN (SELECT DISTINCT subject FROM receipts WHERE received_at < ?1)
+                 ORDER BY subject, seq",
+            )?;
+            let rows = stmt.query_map([cutoff], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        // subject -> (through seq, count, hashes at that seq)
+        let mut removed: Vec<(String, i64, i64, Vec<String>)> = Vec::new();
+        let mut i = 0;
+        while i < rows.len() {
+            let subject = rows[i].0.clone();
+            let mut j = i;
+            while j < rows.len() && rows[j].0 == subject {
+                j += 1;
+            }
+            let group = &rows[i..j];
+            // Walk seq by seq while every receipt at it is old.
+            let mut through: Option<i64> = None;
+            let mut k = 0;
+            while k < group.len() {
+                let seq = group[k].1;
+                let mut m = k;
+                while m < group.len() && group[m].1 == seq {
+                    m += 1;
+                }
+                if group[k..m].iter().all(|r| r.3) {
+                    through = Some(seq);
+                    k = m;
+                } else {
+                    break;
+                }
+            }
+            if let Some(s) = through {
+                let count = group.iter().filter(|r| r.1 <= s).count() as i64;
+                let mut hashes: Vec<String> = group
+                    .iter()
+                    .filter(|r| r.1 == s)
+                    .map(|r| r.2.clone())
+                    .collect();
+                hashes.sort();
+                removed.push((subject, s, count, hashes));
+            }
+            i = j;
+        }
+        if removed.is_empty() {
+            return Ok(None);
+        }
+        let mut total = 0i64;
+        for (subject, through, count, _) in &removed {
+            tx.execute(
+                "DELETE FROM receipts WHERE subject = ?1 AND seq <= ?2",
+                params![subject, through],
+            )?;
+            total += count;
+        }
+        let body = serde_json::json!({
+            "createdAt": kelisim_core::time::to_iso(now_ms()),
+            "cutoff": cutoff,
+            "receipts": total,
+            "removed": removed.iter().map(|(s, t, c, h)| serde_json::json!({
+                "subject": s, "throughSeq": t, "count": c, "hashes": h,
+            })).collect::<Vec<_>>(),
+        });
+        let text = canon::canonical(&body);
+        let signature = self
+            .signer
+            .sign(format!("{}\n{text}", crate::sign::CHECKPOINT_DOMAIN).as_bytes());
+        tx.execute(
+            "INSERT INTO checkpoints (created_at, body, signature) VALUES (?1, ?2, ?3)",
+            params![body["createdAt"].as_str(), text, signature],
+        )?;
+        tx.commit()?;
+        self.metrics.purged(u64::try_from(total).unwrap_or(0));
+        Ok(Some(body))
+    }
+
+    /// Every stored receipt as NDJSON ([`Entry::to_json`] per line), after
+    /// the retention checkpoints, read page by page as the client takes it
+    /// (never the whole answer in memory).
     pub fn export(self: &Arc<Self>) -> Pages {
         let store = Arc::clone(self);
+        let first = Arc::clone(self);
         let mut after = 0i64;
-        stream_pages(Framing::Lines, move || {
-            let page = store.export_page(after, PAGE)?;
-            if let Some((n, _)) = page.last() {
-                after = *n;
-            }
-            Ok(page.into_iter().map(|(_, e)| e).collect())
-        })
+        stream_pages_after(
+            Framing::Lines,
+            Some(Box::new(move || first.checkpoint_lines())),
+            move || {
+                let page = store.export_page(after, PAGE)?;
+                if let Some((n, _)) = page.last() {
+                    after = *n;
+                }
+                Ok(page.into_iter().map(|(_, e)| e).collect())
+            },
+        )
     }
 
     /// `{"receipts":[entry, ...]}` for a subject, streamed like [`Store::export`].
@@ -499,12 +628,39 @@ pub type Pages = tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>;
 /// [`PAGE`] entries, sending each page as one chunk. The channel holds two
 /// chunks: a client that reads slowly holds the producer back, and one that
 /// goes away stops it.
-fn stream_pages<F>(framing: Framing, mut next_page: F) -> Pages
+fn stream_pages<F>(framing: Framing, next_page: F) -> Pages
+where
+    F: FnMut() -> Result<Vec<Entry>, StoreError> + Send + 'static,
+{
+    stream_pages_after(framing, None, next_page)
+}
+
+/// Lines sent before the entries (each followed by a newline).
+type Prologue = Box<dyn FnOnce() -> Result<Vec<String>, StoreError> + Send>;
+
+/// [`stream_pages`] after the lines `prologue` gives.
+fn stream_pages_after<F>(framing: Framing, prologue: Option<Prologue>, mut next_page: F) -> Pages
 where
     F: FnMut() -> Result<Vec<Entry>, StoreError> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel(2);
     tokio::task::spawn_blocking(move || {
+        if let Some(prologue) = prologue {
+            match prologue() {
+                Ok(lines) if !lines.is_empty() => {
+                    let mut chunk = lines.join("\n");
+                    chunk.push('\n');
+                    if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e.into()));
+                    return;
+                }
+            }
+        }
         let mut first = true;
         if let Framing::ReceiptsObject = framing {
             if tx

@@ -87,8 +87,8 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
     let mut report = Report::default();
     // subject -> seq -> receipts
     let mut chains: BTreeMap<String, BTreeMap<u64, Vec<Node>>> = BTreeMap::new();
-    // subject -> highest seq removed by retention
-    let mut purged: BTreeMap<String, u64> = BTreeMap::new();
+    // subject -> (highest seq removed by retention, hashes at that seq)
+    let mut purged: BTreeMap<String, (u64, Vec<String>)> = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
         if line.trim().is_empty() {
@@ -107,9 +107,11 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
             match checkpoint(cp, entry.get("signature"), key) {
                 Ok(removed) => {
                     report.checkpoints += 1;
-                    for (subject, upto) in removed {
-                        let e = purged.entry(subject).or_insert(0);
-                        *e = (*e).max(upto);
+                    for (subject, upto, hashes) in removed {
+                        let e = purged.entry(subject).or_insert((0, Vec::new()));
+                        if upto >= e.0 {
+                            *e = (upto, hashes);
+                        }
                     }
                 }
                 Err(e) => report
@@ -169,7 +171,9 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
     }
     report.subjects = chains.len();
     for (subject, chain) in &chains {
-        let floor = purged.get(subject).copied().unwrap_or(0);
+        let (floor, floor_hashes) = purged
+            .get(subject)
+            .map_or((0, &[][..]), |(n, h)| (*n, h.as_slice()));
         let mut expected = floor + 1;
         for (&seq, nodes) in chain {
             if seq > expected {
@@ -192,7 +196,20 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
                     .forks
                     .push(format!("subject {subject} seq {seq}: {}", list.join(", ")));
             }
-            if seq > 1 {
+            if seq > 1 && seq - 1 == floor && !chain.contains_key(&floor) {
+                // The first receipt after a purge links to a hash the
+                // checkpoint names.
+                for n in nodes {
+                    if !floor_hashes.iter().any(|h| Some(h) == n.prev.as_ref()) {
+                        report.broken_links.push(format!(
+                            "subject {subject} seq {seq}: {} (line {}) links to {}, which the retention checkpoint does not name",
+                            n.id,
+                            n.line,
+                            n.prev.as_deref().unwrap_or("nothing")
+                        ));
+                    }
+                }
+            } else if seq > 1 {
                 if let Some(before) = chain.get(&(seq - 1)) {
                     for n in nodes {
                         if !before.iter().any(|b| Some(&b.hash) == n.prev.as_ref()) {
@@ -212,12 +229,13 @@ pub fn check(text: &str, key: &VerifyingKey) -> Report {
     report
 }
 
-/// Verifies a checkpoint line; returns (subject, highest removed seq) pairs.
+/// Verifies a checkpoint line; returns (subject, highest removed seq,
+/// hashes at that seq) triples.
 fn checkpoint(
     cp: &Value,
     sig: Option<&Value>,
     key: &VerifyingKey,
-) -> Result<Vec<(String, u64)>, String> {
+) -> Result<Vec<(String, u64, Vec<String>)>, String> {
     let sig = sig.and_then(Value::as_str).ok_or("has no signature")?;
     let msg = format!("{}\n{}", sign::CHECKPOINT_DOMAIN, canon::canonical(cp));
     if !sign::verify(key, msg.as_bytes(), sig) {
@@ -228,7 +246,18 @@ fn checkpoint(
         .iter()
         .map(
             |r| match (r["subject"].as_str(), r["throughSeq"].as_u64()) {
-                (Some(s), Some(n)) => Ok((s.to_string(), n)),
+                (Some(s), Some(n)) => Ok((
+                    s.to_string(),
+                    n,
+                    r["hashes"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|h| h.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )),
                 _ => Err("has a malformed removed entry".to_string()),
             },
         )
