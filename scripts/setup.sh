@@ -35,3 +35,14 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# --- PostgreSQL server binaries, for the collector's PostgreSQL tests --------
+# (collector/tests/postgres.rs starts its own server on a temporary data
+# directory and port; no service is started here.)
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "installing postgresql from Debian (for the collector's PostgreSQL tests)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+fi
+# -----------------------------------------------------------------------------

@@ -6,8 +6,19 @@ use std::process::ExitCode;
 use kelisim_collector::{Command, Config, USAGE};
 
 fn main() -> ExitCode {
-    let config = match Config::from_args(std::env::args().skip(1)) {
-        Ok(Command::Run(config)) => config,
+    let cli: Vec<String> = std::env::args().skip(1).collect();
+    let args = if cli.first().map(String::as_str) == Some("verify") {
+        cli
+    } else {
+        let mut all = Config::env_args(|k| std::env::var(k).ok());
+        all.extend(cli);
+        all
+    };
+    let config = match Config::from_args(args) {
+        Ok(Command::Run(config)) => config.with_env(|k| std::env::var(k).ok()),
+        Ok(Command::Verify { export, key }) => {
+            return kelisim_collector::verify::main(&export, &key);
+        }
         Ok(Command::Help) => {
             let _ = std::io::stdout().write_all(USAGE.as_bytes());
             return ExitCode::SUCCESS;

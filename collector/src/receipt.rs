@@ -13,8 +13,10 @@ use serde_json::{Map, Value};
 
 use crate::schema::{type_name, Schema};
 
-/// The published Kantara v1.1 schema, vendored verbatim in `collector/schema/`.
-pub const KANTARA_SCHEMA: &str = include_str!("../schema/kantara-consent-receipt-v1_1-schema.json");
+/// The published Kantara v1.1 schema, kept verbatim in `schema/kantara/` at
+/// the repository root.
+pub const KANTARA_SCHEMA: &str =
+    include_str!("../../schema/kantara/kantara-consent-receipt-v1_1-schema.json");
 
 /// The only Kantara version this collector accepts.
 pub const KANTARA_VERSION: &str = "KI-CR-v1.1.0";
@@ -221,7 +223,11 @@ impl Checker<'_> {
 
     fn instant(&mut self, obj: &Map<String, Value>, at: &str, key: &str) -> Option<i64> {
         let s = self.string(obj, at, key)?;
-        let ms = crate::time::parse_iso(s);
+        // Receipts carry the full form the SDK writes (24 characters, with
+        // milliseconds); the core's parser also reads shorter forms.
+        let ms = Some(s)
+            .filter(|s| s.len() == 24)
+            .and_then(kelisim_core::time::parse_iso);
         if ms.is_none() {
             self.fail(
                 &join(at, key),

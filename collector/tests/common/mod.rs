@@ -14,6 +14,9 @@ use std::time::Duration;
 use kelisim_collector::{canon, Config, Server, ShutdownHandle};
 use serde_json::Value;
 
+/// The admin token of the test collectors.
+pub const ADMIN: &str = "test-admin-token";
+
 /// A unique temp folder, removed on drop.
 pub struct TempDir(PathBuf);
 
@@ -63,17 +66,31 @@ pub struct Collector {
 impl Collector {
     /// Starts a collector on 127.0.0.1:0 storing into `db`.
     pub fn start(db: &Path, cors_origins: &[&str], cors_headers: &[&str]) -> Collector {
-        let server = Server::bind(Config {
+        Collector::start_with(db, |c| {
+            c.cors_origins = cors_origins.iter().map(|s| s.to_string()).collect();
+            c.cors_headers = cors_headers.iter().map(|s| s.to_string()).collect();
+        })
+    }
+
+    /// Starts a collector on 127.0.0.1:0 storing into `db`, with the test
+    /// defaults changed by `adjust`.
+    pub fn start_with(db: &Path, adjust: impl FnOnce(&mut Config)) -> Collector {
+        let mut config = Config {
             addr: "127.0.0.1:0".into(),
             www: db.with_file_name("www"),
             dist: db.with_file_name("dist"),
             db: db.to_path_buf(),
             quiet: true,
             workers: 4,
-            cors_origins: cors_origins.iter().map(|s| s.to_string()).collect(),
-            cors_headers: cors_headers.iter().map(|s| s.to_string()).collect(),
-        })
-        .expect("bind");
+            // Tests post hundreds of receipts from one address; the limits
+            // have their own tests.
+            ip_rate: None,
+            subject_rate: None,
+            admin_token: kelisim_collector::limits::Secret::new(ADMIN),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let server = Server::bind(config).expect("bind");
         let addr = server.local_addr();
         let handle = server.shutdown_handle();
         let thread = Some(thread::spawn(move || server.run()));
@@ -100,6 +117,18 @@ impl Collector {
 
     pub fn get(&self, target: &str) -> Resp {
         request(self.addr, "GET", target, &[], b"")
+    }
+
+    /// `GET /v1/export` with the admin token.
+    pub fn export(&self) -> Resp {
+        let auth = format!("Bearer {ADMIN}");
+        request(
+            self.addr,
+            "GET",
+            "/v1/export",
+            &[("Authorization", &auth)],
+            b"",
+        )
     }
 
     /// `GET /v1/receipts?subject=` as (id, chain) pairs in answer order.
@@ -301,6 +330,181 @@ pub fn chain(subject: &str, first_id: u64, n: u64) -> Vec<Value> {
             r["collectionMethod"] = Value::from("banner: reject all");
         }
         out.push(r);
+    }
+    out
+}
+
+/// The collector binary running as a child process; killed on drop.
+pub struct Process {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Process {
+    /// Starts the binary with `args` (after `--addr 127.0.0.1:0 --quiet`),
+    /// under `ulimit -n` when given, and reads its listening line.
+    pub fn spawn(args: &[&str], nofile: Option<u32>, envs: &[(&str, &str)]) -> Process {
+        use std::io::BufRead;
+        let bin = env!("CARGO_BIN_EXE_kelisim-collector");
+        let mut cmd = match nofile {
+            Some(n) => {
+                let mut c = std::process::Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(bin);
+                c
+            }
+            None => std::process::Command::new(bin),
+        };
+        cmd.args(["--addr", "127.0.0.1:0", "--quiet"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn the collector");
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut addr = None;
+        for _ in 0..20 {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some(rest) = line
+                .trim_end()
+                .strip_prefix("kelisim-collector listening on http://")
+            {
+                addr = Some(rest.trim_end_matches('/').parse().expect("address"));
+                break;
+            }
+        }
+        // Keep reading stdout so the child never blocks on a full pipe.
+        thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = reader.read_to_end(&mut sink);
+        });
+        let addr = addr.unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("the collector printed no listening line")
+        });
+        Process { child, addr }
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends a signal by number (15 = TERM, 9 = KILL).
+    pub fn signal(&self, sig: i32) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `GET /healthz` on a fresh connection within `within`; true on a 200.
+pub fn healthy(addr: SocketAddr, within: Duration) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if let Ok(mut s) = TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(10))) {
+            let _ = s.set_read_timeout(Some(left.max(Duration::from_millis(10))));
+            if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .is_ok()
+            {
+                let mut raw = Vec::new();
+                let _ = s.read_to_end(&mut raw);
+                if raw.starts_with(b"HTTP/1.1 200") {
+                    return true;
+                }
+            }
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A seq-1 receipt for `subject` padded to about `len` bytes of JSON.
+pub fn padded_receipt(subject: &str, len: usize) -> String {
+    let n = u64::from_str_radix(&subject[24..], 16).unwrap_or(0);
+    let mut r = receipt(&uuid(n ^ 0xabcdef), subject, 1, None);
+    let base = r.to_string().len();
+    r["kelisim"]["pad"] = Value::from("x".repeat(len.saturating_sub(base + 10)));
+    r.to_string()
+}
+
+/// Eight clients posting their own chains until `stop`; records the
+/// (subject, id) of every receipt answered 201 or 200.
+pub fn load(
+    addr: SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    acked: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+) -> Vec<thread::JoinHandle<()>> {
+    (0..8u64)
+        .map(|c| {
+            let stop = std::sync::Arc::clone(&stop);
+            let acked = std::sync::Arc::clone(&acked);
+            thread::spawn(move || {
+                let subject = uuid(500_000 + c);
+                for r in chain(&subject, 1_000_000 * (c + 1), 400) {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let body = r.to_string();
+                    let resp = std::panic::catch_unwind(|| {
+                        request(
+                            addr,
+                            "POST",
+                            "/v1/receipts",
+                            &[("Content-Type", "application/json")],
+                            body.as_bytes(),
+                        )
+                    });
+                    match resp {
+                        Ok(resp) if resp.status == 201 || resp.status == 200 => {
+                            acked.lock().unwrap().push((
+                                subject.clone(),
+                                r["consentReceiptID"].as_str().unwrap().to_string(),
+                            ))
+                        }
+                        _ => return, // the server went away
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// The ids stored for these subjects.
+pub fn stored_ids(
+    addr: SocketAddr,
+    subjects: &std::collections::HashSet<String>,
+) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for s in subjects {
+        let r = request(addr, "GET", &format!("/v1/receipts?subject={s}"), &[], b"");
+        assert_eq!(r.status, 200);
+        for e in r.json()["receipts"].as_array().unwrap() {
+            out.insert(
+                e["receipt"]["consentReceiptID"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
     }
     out
 }

@@ -1,0 +1,352 @@
+//! The PostgreSQL backend of [`crate::store`], for several collectors behind
+//! a load balancer sharing one database (`--db postgres://…`).
+//!
+//! Same guarantees as SQLite: one writer thread per collector commits
+//! receipts in groups and answers only after `COMMIT` returns
+//! (`synchronous_commit` as the server sets it; on by default); a receipt
+//! is stored once per `consentReceiptID` (`UNIQUE`, and a lookup inside the
+//! transaction); chain marks are decided while holding a transaction-scoped
+//! advisory lock per subject (`pg_advisory_xact_lock`, taken in sorted
+//! order so two collectors never deadlock), so concurrent writers on
+//! different collectors see each other's receipts for the same subject.
+//! Migrations are versioned in `kelisim_migrations` and run at start under
+//! a session advisory lock, so collectors starting together apply each once.
+
+use std::sync::Mutex;
+
+use postgres::{Client, NoTls};
+
+use crate::sign::Signer;
+use crate::store::{Entry, Job, Mark, StoreError, Stored};
+
+/// Versioned migrations.
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE receipts (
+    n           BIGSERIAL PRIMARY KEY,  -- arrival order
+    id          TEXT NOT NULL UNIQUE,   -- consentReceiptID
+    subject     TEXT NOT NULL,          -- piiPrincipalId
+    seq         BIGINT NOT NULL,        -- kelisim.chain.seq
+    prev        TEXT,                   -- kelisim.chain.prev
+    hash        TEXT NOT NULL,          -- SHA-256 of the canonical form
+    fork        BOOLEAN NOT NULL,       -- same subject and seq as an earlier receipt
+    chain       TEXT NOT NULL,          -- ok | missing-predecessor | mismatch | fork
+    received_at TEXT NOT NULL,
+    body        TEXT NOT NULL,          -- canonical JSON
+    signature   TEXT                    -- Ed25519 countersignature (hex)
+);
+CREATE INDEX receipts_by_subject ON receipts (subject, seq, n);
+"];
+
+/// Key of the session advisory lock held while migrating.
+const MIGRATION_LOCK: i64 = 0x6b656c6973696d; // "kelisim"
+
+fn err(e: postgres::Error) -> StoreError {
+    StoreError(format!("PostgreSQL: {e}"))
+}
+
+/// Connects (without TLS: run the collector beside the database or through
+/// a private network).
+pub fn connect(url: &str) -> Result<Client, StoreError> {
+    Client::connect(url, NoTls).map_err(err)
+}
+
+/// Applies the migrations not yet applied.
+pub fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(err)?;
+    let result = (|| {
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS kelisim_migrations (
+                    version INTEGER PRIMARY KEY,
+                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            )
+            .map_err(err)?;
+        let done: i32 = client
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM kelisim_migrations",
+                &[],
+            )
+            .map_err(err)?
+            .get(0);
+        let done = usize::try_from(done).unwrap_or(0);
+        if done > MIGRATIONS.len() {
+            return Err(StoreError(format!(
+                "database schema version {done} is newer than this collector knows ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+            let mut tx = client.transaction().map_err(err)?;
+            tx.batch_execute(sql).map_err(err)?;
+            let v = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            tx.execute(
+                "INSERT INTO kelisim_migrations (version) VALUES ($1)",
+                &[&v],
+            )
+            .map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(())
+    })();
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
+    result
+}
+
+/// Reader connections.
+pub struct Pool {
+    url: String,
+    clients: Mutex<Vec<Client>>,
+}
+
+/// A pooled client, returned on drop (unless it broke).
+pub struct Pooled<'a> {
+    pool: &'a Pool,
+    client: Option<Client>,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("present until drop")
+    }
+}
+
+impl std::ops::DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take().filter(|c| !c.is_closed()) {
+            if let Ok(mut v) = self.pool.clients.lock() {
+                if v.len() < 8 {
+                    v.push(c);
+                }
+            }
+        }
+    }
+}
+
+impl Pool {
+    pub fn new(url: &str) -> Pool {
+        Pool {
+            url: url.to_string(),
+            clients: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn client(&self) -> Result<Pooled<'_>, StoreError> {
+        let reused = self.clients.lock().ok().and_then(|mut v| v.pop());
+        let client = match reused {
+            Some(c) => c,
+            None => connect(&self.url)?,
+        };
+        Ok(Pooled {
+            pool: self,
+            client: Some(client),
+        })
+    }
+}
+
+fn entry(row: &postgres::Row) -> Entry {
+    Entry {
+        receipt: row.get(0),
+        received_at: row.get(1),
+        chain: Mark::parse(row.get::<_, &str>(2)),
+        hash: row.get(3),
+        signature: row.get(4),
+    }
+}
+
+pub fn get(c: &mut Client, id: &str) -> Result<Option<Entry>, StoreError> {
+    let row = c
+        .query_opt(
+            "SELECT body, received_at, chain, hash, signature FROM receipts WHERE id = $1",
+            &[&id],
+        )
+        .map_err(err)?;
+    Ok(row.as_ref().map(entry))
+}
+
+pub fn count(c: &mut Client) -> Result<u64, StoreError> {
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM receipts", &[])
+        .map_err(err)?
+        .get(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+pub fn ping(c: &mut Client) -> Result<(), StoreError> {
+    c.query_opt("SELECT 1 FROM receipts LIMIT 1", &[])
+        .map_err(err)?;
+    Ok(())
+}
+
+pub fn subject_page(
+    c: &mut Client,
+    subject: &str,
+    after: (i64, i64),
+    limit: i64,
+) -> Result<Vec<((i64, i64), Entry)>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT body, received_at, chain, hash, signature, seq, n FROM receipts
+             WHERE subject = $1 AND (seq > $2 OR (seq = $2 AND n > $3))
+             ORDER BY seq, n LIMIT $4",
+            &[&subject, &after.0, &after.1, &limit],
+        )
+        .map_err(err)?;
+    Ok(rows
+        .iter()
+        .map(|r| ((r.get(5), r.get(6)), entry(r)))
+        .collect())
+}
+
+pub fn export_page(
+    c: &mut Client,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Entry)>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT body, received_at, chain, hash, signature, n FROM receipts
+             WHERE n > $1 ORDER BY n LIMIT $2",
+            &[&after, &limit],
+        )
+        .map_err(err)?;
+    Ok(rows.iter().map(|r| (r.get(5), entry(r))).collect())
+}
+
+/// Stores a batch in one transaction, under the advisory locks of its
+/// subjects; nothing is answered before `COMMIT` returns.
+pub(crate) fn store_batch(
+    client: &mut Client,
+    batch: &[Job],
+    now: &str,
+    signer: &Signer,
+) -> Result<Vec<Stored>, StoreError> {
+    let mut subjects: Vec<&str> = batch.iter().map(|j| j.receipt.subject.as_str()).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    let mut tx = client.transaction().map_err(err)?;
+    for s in &subjects {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[s],
+        )
+        .map_err(err)?;
+    }
+    let mut out = Vec::with_capacity(batch.len());
+    for job in batch {
+        out.push(store_one(&mut tx, job, now, signer)?);
+    }
+    tx.commit().map_err(err)?;
+    Ok(out)
+}
+
+fn store_one(
+    tx: &mut postgres::Transaction<'_>,
+    job: &Job,
+    now: &str,
+    signer: &Signer,
+) -> Result<Stored, StoreError> {
+    let r = &job.receipt;
+    let seq = i64::try_from(r.seq).map_err(|_| StoreError("seq out of range".into()))?;
+    let existing = |tx: &mut postgres::Transaction<'_>| -> Result<Option<Stored>, StoreError> {
+        let row = tx
+            .query_opt(
+                "SELECT chain, hash, received_at, signature FROM receipts WHERE id = $1",
+                &[&r.id],
+            )
+            .map_err(err)?;
+        Ok(row.map(|row| Stored {
+            created: false,
+            chain: Mark::parse(row.get::<_, &str>(0)),
+            hash: row.get(1),
+            received_at: row.get(2),
+            signature: row.get(3),
+        }))
+    };
+    if let Some(s) = existing(tx)? {
+        return Ok(s);
+    }
+    let hashes_at =
+        |tx: &mut postgres::Transaction<'_>, seq: i64| -> Result<Vec<String>, StoreError> {
+            let rows = tx
+                .query(
+                    "SELECT hash FROM receipts WHERE subject = $1 AND seq = $2",
+                    &[&r.subject, &seq],
+                )
+                .map_err(err)?;
+            Ok(rows.iter().map(|row| row.get(0)).collect())
+        };
+    let fork = !hashes_at(tx, seq)?.is_empty();
+    let mark = if fork {
+        Mark::Fork
+    } else if seq == 1 {
+        Mark::Ok
+    } else {
+        let before = hashes_at(tx, seq - 1)?;
+        if before.is_empty() {
+            Mark::MissingPredecessor
+        } else if before.iter().any(|h| Some(h) == r.prev.as_ref()) {
+            Mark::Ok
+        } else {
+            Mark::Mismatch
+        }
+    };
+    let signature = signer.sign(&crate::sign::message(
+        &job.hash,
+        now,
+        &r.subject,
+        r.seq,
+        r.prev.as_deref(),
+    ));
+    let inserted = tx
+        .query_opt(
+            "INSERT INTO receipts (id, subject, seq, prev, hash, fork, chain, received_at, body, signature)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (id) DO NOTHING RETURNING n",
+            &[
+                &r.id,
+                &r.subject,
+                &seq,
+                &r.prev,
+                &job.hash,
+                &fork,
+                &mark.as_str(),
+                &now,
+                &job.body,
+                &signature,
+            ],
+        )
+        .map_err(err)?;
+    if inserted.is_none() {
+        // Stored meanwhile by another collector under another subject's lock.
+        return existing(tx)?.ok_or_else(|| StoreError("receipt vanished after a conflict".into()));
+    }
+    tx.execute(
+        "UPDATE receipts SET chain = 'ok'
+         WHERE subject = $1 AND seq = $2 AND NOT fork AND prev = $3
+           AND chain IN ('missing-predecessor', 'mismatch')",
+        &[&r.subject, &(seq + 1), &job.hash],
+    )
+    .map_err(err)?;
+    tx.execute(
+        "UPDATE receipts SET chain = 'mismatch'
+         WHERE subject = $1 AND seq = $2 AND NOT fork AND chain = 'missing-predecessor'",
+        &[&r.subject, &(seq + 1)],
+    )
+    .map_err(err)?;
+    Ok(Stored {
+        created: true,
+        chain: mark,
+        hash: job.hash.clone(),
+        received_at: now.to_string(),
+        signature: Some(signature),
+    })
+}
