@@ -97,7 +97,7 @@ tamper evidence:
                             (default: the database path + .ed25519; env KELISIM_SIGNING_KEY)
 
 retention (receipts older than the consent's months plus the limitation period are
-removed, oldest part of each chain first, with a signed checkpoint; SQLite only):
+removed, oldest part of each chain first, with a signed checkpoint):
   --retention on|off        (default on)
   --retention-months N      months of consent (default 13)
   --limitation-years N      limitation period the site keeps proof for (default 3)
@@ -315,7 +315,7 @@ impl Config {
                 (Some(export), Some(key)) => Ok(Command::Verify { export, key }),
                 _ => Err(
                     "verify: retention (receipts older than the consent's months plus the limitation period are
-removed, oldest part of each chain first, with a signed checkpoint; SQLite only):
+removed, oldest part of each chain first, with a signed checkpoint):
   --retention on|off        (default on)
   --retention-months N      months of consent (default 13)
   --limitation-years N      limitation period the site keeps proof for (default 3)

@@ -17,10 +17,11 @@ use std::sync::Mutex;
 use postgres::{Client, NoTls};
 
 use crate::sign::Signer;
-use crate::store::{Entry, Job, Mark, StoreError, Stored};
+use crate::store::{purge_plan, Entry, Job, Mark, Purged, StoreError, Stored};
 
 /// Versioned migrations.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE receipts (
     n           BIGSERIAL PRIMARY KEY,  -- arrival order
     id          TEXT NOT NULL UNIQUE,   -- consentReceiptID
@@ -35,7 +36,20 @@ CREATE TABLE receipts (
     signature   TEXT                    -- Ed25519 countersignature (hex)
 );
 CREATE INDEX receipts_by_subject ON receipts (subject, seq, n);
-"];
+",
+    "
+-- Signed records of what retention removed (crate::sign::CHECKPOINT_DOMAIN).
+CREATE TABLE checkpoints (
+    n          BIGSERIAL PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    body       TEXT NOT NULL,   -- canonical JSON
+    signature  TEXT NOT NULL    -- Ed25519 (hex)
+);
+",
+];
+
+/// Key of the transaction advisory lock a purge holds: one collector purges at a time.
+const PURGE_LOCK: i64 = 0x6b65_6c69_7075_7267; // "kelipurg"
 
 /// Key of the session advisory lock held while migrating.
 const MIGRATION_LOCK: i64 = 0x6b656c6973696d; // "kelisim"
@@ -349,4 +363,82 @@ fn store_one(
         received_at: now.to_string(),
         signature: Some(signature),
     })
+}
+
+/// Every retention checkpoint `(body, signature)`, oldest first.
+pub fn checkpoints(c: &mut Client) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = c
+        .query("SELECT body, signature FROM checkpoints ORDER BY n", &[])
+        .map_err(err)?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Retention on PostgreSQL: the same plan as SQLite ([`purge_plan`]), in one
+/// transaction that holds the purge lock (another collector purging at the same
+/// moment skips its round) and each purged subject's writer lock (taken in
+/// sorted order, as writers take them), then deletes and stores the signed
+/// checkpoint `sign` makes. Returns the checkpoint body and how many receipts went.
+pub(crate) fn purge_before(
+    c: &mut Client,
+    cutoff: &str,
+    sign: impl FnOnce(&[Purged]) -> (serde_json::Value, String, String, i64),
+) -> Result<Option<(serde_json::Value, i64)>, StoreError> {
+    let mut tx = c.transaction().map_err(err)?;
+    let got: bool = tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&PURGE_LOCK])
+        .map_err(err)?
+        .get(0);
+    if !got {
+        return Ok(None);
+    }
+    let mut subjects: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT subject FROM receipts WHERE received_at < $1",
+            &[&cutoff],
+        )
+        .map_err(err)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if subjects.is_empty() {
+        return Ok(None);
+    }
+    subjects.sort_unstable();
+    for s in &subjects {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[s],
+        )
+        .map_err(err)?;
+    }
+    let rows: Vec<(String, i64, String, bool)> = tx
+        .query(
+            "SELECT subject, seq, hash, received_at < $1 FROM receipts
+             WHERE subject = ANY($2) ORDER BY subject, seq",
+            &[&cutoff, &subjects],
+        )
+        .map_err(err)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let removed = purge_plan(&rows);
+    if removed.is_empty() {
+        return Ok(None);
+    }
+    for r in &removed {
+        tx.execute(
+            "DELETE FROM receipts WHERE subject = $1 AND seq <= $2",
+            &[&r.subject, &r.through],
+        )
+        .map_err(err)?;
+    }
+    let (body, text, signature, total) = sign(&removed);
+    let created = body["createdAt"].as_str().unwrap_or_default().to_string();
+    tx.execute(
+        "INSERT INTO checkpoints (created_at, body, signature) VALUES ($1, $2, $3)",
+        &[&created, &text, &signature],
+    )
+    .map_err(err)?;
+    tx.commit().map_err(err)?;
+    Ok(Some((body, total)))
 }

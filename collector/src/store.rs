@@ -461,31 +461,38 @@ impl Store {
     /// Every retention checkpoint, as export lines
     /// `{"checkpoint": {...}, "signature": "..."}`.
     pub fn checkpoint_lines(&self) -> Result<Vec<String>, StoreError> {
-        if let Backend::Postgres(_) = &self.backend {
-            return Ok(Vec::new());
-        }
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached("SELECT body, signature FROM checkpoints ORDER BY n")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(format!(
-                "{{\"checkpoint\":{},\"signature\":\"{}\"}}",
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let pairs: Vec<(String, String)> = if let Backend::Postgres(pool) = &self.backend {
+            crate::pg::checkpoints(&mut *pool.client()?)?
+        } else {
+            let conn = self.conn()?;
+            let mut stmt =
+                conn.prepare_cached("SELECT body, signature FROM checkpoints ORDER BY n")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        Ok(pairs
+            .into_iter()
+            .map(|(body, sig)| format!("{{\"checkpoint\":{body},\"signature\":\"{sig}\"}}"))
+            .collect())
     }
 
     /// Removes, for each subject, the oldest part of its chain received
     /// before `cutoff` (ISO 8601): seq 1 up to the highest seq whose
     /// receipts, and all before it, are older than the cutoff. Writes a
     /// signed checkpoint of what it removed, in the same transaction.
-    /// `Ok(None)`: nothing was old enough. SQLite only.
+    /// `Ok(None)`: nothing was old enough. On PostgreSQL one collector at a
+    /// time purges (the others skip that round), holding each purged
+    /// subject's lock, as writers do.
     pub fn purge_before(&self, cutoff: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        if let Backend::Postgres(_) = &self.backend {
-            return Err(StoreError(
-                "retention is not supported on PostgreSQL yet".into(),
-            ));
+        if let Backend::Postgres(pool) = &self.backend {
+            let purged = crate::pg::purge_before(&mut *pool.client()?, cutoff, |removed| {
+                self.checkpoint(cutoff, removed)
+            })?;
+            if let Some((_, total)) = &purged {
+                self.metrics.purged(u64::try_from(*total).unwrap_or(0));
+            }
+            return Ok(purged.map(|(body, _)| body));
         }
         let mut conn = connect(&self.path)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -500,67 +507,17 @@ impl Store {
             })?;
             rows.collect::<Result<_, _>>()?
         };
-        // subject -> (through seq, count, hashes at that seq)
-        let mut removed: Vec<(String, i64, i64, Vec<String>)> = Vec::new();
-        let mut i = 0;
-        while i < rows.len() {
-            let subject = rows[i].0.clone();
-            let mut j = i;
-            while j < rows.len() && rows[j].0 == subject {
-                j += 1;
-            }
-            let group = &rows[i..j];
-            // Walk seq by seq while every receipt at it is old.
-            let mut through: Option<i64> = None;
-            let mut k = 0;
-            while k < group.len() {
-                let seq = group[k].1;
-                let mut m = k;
-                while m < group.len() && group[m].1 == seq {
-                    m += 1;
-                }
-                if group[k..m].iter().all(|r| r.3) {
-                    through = Some(seq);
-                    k = m;
-                } else {
-                    break;
-                }
-            }
-            if let Some(s) = through {
-                let count = group.iter().filter(|r| r.1 <= s).count() as i64;
-                let mut hashes: Vec<String> = group
-                    .iter()
-                    .filter(|r| r.1 == s)
-                    .map(|r| r.2.clone())
-                    .collect();
-                hashes.sort();
-                removed.push((subject, s, count, hashes));
-            }
-            i = j;
-        }
+        let removed = purge_plan(&rows);
         if removed.is_empty() {
             return Ok(None);
         }
-        let mut total = 0i64;
-        for (subject, through, count, _) in &removed {
+        for r in &removed {
             tx.execute(
                 "DELETE FROM receipts WHERE subject = ?1 AND seq <= ?2",
-                params![subject, through],
+                params![r.subject, r.through],
             )?;
-            total += count;
         }
-        let body = serde_json::json!({
-            "createdAt": kelisim_core::time::to_iso(now_ms()),
-            "cutoff": cutoff,
-            "receipts": total,
-            "removed": removed.iter().map(|(s, t, c, h)| serde_json::json!({
-                "subject": s, "throughSeq": t, "count": c, "hashes": h,
-            })).collect::<Vec<_>>(),
-        });
-        let text = canon::canonical(&body);
-        let signature = self
-            .signer
-            .sign(format!("{}\n{text}", crate::sign::CHECKPOINT_DOMAIN).as_bytes());
+        let (body, text, signature, total) = self.checkpoint(cutoff, &removed);
         tx.execute(
             "INSERT INTO checkpoints (created_at, body, signature) VALUES (?1, ?2, ?3)",
             params![body["createdAt"].as_str(), text, signature],
@@ -568,6 +525,29 @@ impl Store {
         tx.commit()?;
         self.metrics.purged(u64::try_from(total).unwrap_or(0));
         Ok(Some(body))
+    }
+
+    /// The signed checkpoint of a purge: its body, the body's canonical text,
+    /// the signature, and how many receipts it removed.
+    fn checkpoint(
+        &self,
+        cutoff: &str,
+        removed: &[Purged],
+    ) -> (serde_json::Value, String, String, i64) {
+        let total: i64 = removed.iter().map(|r| r.count).sum();
+        let body = serde_json::json!({
+            "createdAt": kelisim_core::time::to_iso(now_ms()),
+            "cutoff": cutoff,
+            "receipts": total,
+            "removed": removed.iter().map(|r| serde_json::json!({
+                "subject": r.subject, "throughSeq": r.through, "count": r.count, "hashes": r.hashes,
+            })).collect::<Vec<_>>(),
+        });
+        let text = canon::canonical(&body);
+        let signature = self
+            .signer
+            .sign(format!("{}\n{text}", crate::sign::CHECKPOINT_DOMAIN).as_bytes());
+        (body, text, signature, total)
     }
 
     /// Every stored receipt as NDJSON ([`Entry::to_json`] per line), after
@@ -910,4 +890,64 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// What a purge removes of one subject's chain.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Purged {
+    pub subject: String,
+    /// Every receipt with `seq <= through` goes.
+    pub through: i64,
+    pub count: i64,
+    /// The hashes at `through` (sorted): the links the first kept receipt may point to.
+    pub hashes: Vec<String>,
+}
+
+/// Which part of each chain a purge removes, from `(subject, seq, hash, old)`
+/// rows ordered by subject and seq: for each subject, seq 1 up to the highest
+/// seq at which it and every seq before it hold only old receipts.
+pub(crate) fn purge_plan(rows: &[(String, i64, String, bool)]) -> Vec<Purged> {
+    let mut removed = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let subject = &rows[i].0;
+        let mut j = i;
+        while j < rows.len() && &rows[j].0 == subject {
+            j += 1;
+        }
+        let group = &rows[i..j];
+        // Walk seq by seq while every receipt at it is old.
+        let mut through: Option<i64> = None;
+        let mut k = 0;
+        while k < group.len() {
+            let seq = group[k].1;
+            let mut m = k;
+            while m < group.len() && group[m].1 == seq {
+                m += 1;
+            }
+            if group[k..m].iter().all(|r| r.3) {
+                through = Some(seq);
+                k = m;
+            } else {
+                break;
+            }
+        }
+        if let Some(t) = through {
+            let count = group.iter().filter(|r| r.1 <= t).count() as i64;
+            let mut hashes: Vec<String> = group
+                .iter()
+                .filter(|r| r.1 == t)
+                .map(|r| r.2.clone())
+                .collect();
+            hashes.sort();
+            removed.push(Purged {
+                subject: subject.clone(),
+                through: t,
+                count,
+                hashes,
+            });
+        }
+        i = j;
+    }
+    removed
 }

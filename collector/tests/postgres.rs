@@ -273,7 +273,60 @@ fn postgresql_backend() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
+
+    // Retention on PostgreSQL: the oldest part of each chain goes, with a signed
+    // checkpoint, and the export still verifies offline.
+    let url = pg.database("retained");
+    let c = start(&url);
+    let (ka, kb, fresh) = (uuid(820_000), uuid(820_001), uuid(820_002));
+    let ra = chain(&ka, 820_000, 5);
+    let rb = chain(&kb, 821_000, 2);
+    for r in ra[..3].iter().chain(rb.iter()) {
+        assert_eq!(post(c.addr, r).status, 201);
+    }
+    thread::sleep(Duration::from_millis(20));
+    let cutoff = kelisim_core::time::to_iso(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    );
+    thread::sleep(Duration::from_millis(20));
+    for r in &ra[3..] {
+        assert_eq!(post(c.addr, r).status, 201);
+    }
+    assert_eq!(post(c.addr, &chain(&fresh, 822_000, 1)[0]).status, 201);
+    let store = kelisim_collector::store::Store::open(
+        &PathBuf::from(url.clone()),
+        Arc::new(
+            kelisim_collector::sign::Signer::load_or_create(&key)
+                .unwrap()
+                .0,
+        ),
+    )
+    .unwrap();
+    let cp = store
+        .purge_before(&cutoff)
+        .unwrap()
+        .expect("something removed");
+    assert_eq!(cp["receipts"], 5, "{cp}");
+    assert!(
+        store.purge_before(&cutoff).unwrap().is_none(),
+        "a second purge removes nothing"
+    );
+    store.close();
+    assert_eq!(c.chain_of(&ka).len(), 2);
+    assert!(c.chain_of(&kb).is_empty());
+    assert_eq!(c.chain_of(&fresh).len(), 1);
+    let export = c.export().text();
+    let first: Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert!(first["checkpoint"].is_object(), "{first}");
+    assert_eq!(export.lines().count(), 4);
+    let (code, out) = verify(work.path(), &export, &public);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 retention checkpoints"), "{out}");
+    drop(c);
 
     // kill -9 under load: nothing acknowledged is lost.
     let url = pg.database("killed");
