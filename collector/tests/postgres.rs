@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use common::{chain, load, receipt, request, stored_ids, uuid, Collector, Process, TempDir};
+use common::{chain, load, receipt, request, stored_ids, uuid, verify, Collector, Process, TempDir};
 use serde_json::{json, Value};
 
 struct Postgres {
@@ -143,21 +143,6 @@ fn post(addr: std::net::SocketAddr, r: &Value) -> common::Resp {
         "/v1/receipts",
         &[("Content-Type", "application/json")],
         r.to_string().as_bytes(),
-    )
-}
-
-fn verify(dir: &Path, export: &str, key: &str) -> (i32, String) {
-    let path = dir.join("export.ndjson");
-    std::fs::write(&path, export).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kelisim-collector"))
-        .arg("verify")
-        .arg(&path)
-        .args(["--key", key])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
     )
 }
 

@@ -3,30 +3,14 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use common::{chain, uuid, Collector, TempDir};
+use common::{chain, uuid, verify, Collector, TempDir};
 use kelisim_collector::sign::Signer;
 use kelisim_collector::store::Store;
 use serde_json::Value;
-
-fn verify(dir: &TempDir, name: &str, export: &str, key: &str) -> (i32, String) {
-    let path = dir.path().join(name);
-    std::fs::write(&path, export).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kelisim-collector"))
-        .arg("verify")
-        .arg(&path)
-        .args(["--key", key])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
 
 fn now_iso() -> String {
     let ms = std::time::SystemTime::now()
@@ -103,13 +87,13 @@ fn a_purge_removes_old_chain_heads_and_leaves_a_verifiable_export() {
     let first: Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
     assert!(first["checkpoint"].is_object(), "{first}");
     assert_eq!(export.lines().count(), 4);
-    let (code, out) = verify(&dir, "ok.ndjson", &export, &key);
+    let (code, out) = verify(dir.path(), &export, &key);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1 retention checkpoints"), "{out}");
 
     // Without the checkpoint the removal is a gap.
     let headless: String = export.lines().skip(1).map(|l| format!("{l}\n")).collect();
-    let (code, out) = verify(&dir, "headless.ndjson", &headless, &key);
+    let (code, out) = verify(dir.path(), &headless, &key);
     assert_eq!(code, 1);
     assert!(
         out.contains(&format!("gap: subject {a}: seq 1..3 missing")),
@@ -119,7 +103,7 @@ fn a_purge_removes_old_chain_heads_and_leaves_a_verifiable_export() {
     // An altered checkpoint does not verify.
     let forged = export.replacen("\"throughSeq\":3", "\"throughSeq\":4", 1);
     assert_ne!(forged, export);
-    let (code, out) = verify(&dir, "forged.ndjson", &forged, &key);
+    let (code, out) = verify(dir.path(), &forged, &key);
     assert_eq!(code, 1);
     assert!(
         out.contains("checkpoint signature does not verify"),

@@ -4,9 +4,8 @@
 
 mod common;
 
-use std::process::Command;
 
-use common::{chain, receipt, uuid, Collector, TempDir};
+use common::{chain, receipt, uuid, verify, Collector, TempDir};
 use kelisim_collector::{canon, sign};
 use serde_json::{json, Value};
 
@@ -25,21 +24,6 @@ fn public_key(c: &Collector) -> String {
 }
 
 /// Runs `kelisim-collector verify` on `export`; (exit code, stdout).
-fn verify(dir: &TempDir, export: &str, key: &str) -> (i32, String) {
-    let path = dir.path().join(format!("export-{}.ndjson", export.len()));
-    std::fs::write(&path, export).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kelisim-collector"))
-        .arg("verify")
-        .arg(&path)
-        .args(["--key", key])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn the_201_answer_carries_a_countersignature_that_verifies() {
     let (dir, c) = start("countersign");
@@ -82,7 +66,7 @@ fn the_201_answer_carries_a_countersignature_that_verifies() {
     // Reads carry the same signature.
     let listed = c.get(&format!("/v1/receipts?subject={subject}")).json();
     assert!(listed["receipts"][0]["signature"].is_string());
-    let (code, out) = verify(&dir, &c.export().text(), &key_hex);
+    let (code, out) = verify(dir.path(), &c.export().text(), &key_hex);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("2 receipts, 1 subjects"), "{out}");
 }
@@ -124,7 +108,7 @@ fn a_forged_second_receipt_is_a_fork_and_never_demotes_the_genuine_one() {
     next["kelisim"]["event"] = json!("updated");
     assert_eq!(c.post_json(&next).json()["chain"], "ok");
     // verify shows the fork with both receipts.
-    let (code, out) = verify(&dir, &c.export().text(), &public_key(&c));
+    let (code, out) = verify(dir.path(), &c.export().text(), &public_key(&c));
     assert_eq!(code, 1, "{out}");
     let fork_line = out
         .lines()
@@ -146,7 +130,7 @@ fn verify_finds_deleted_rows_forged_links_and_altered_receipts() {
         assert_eq!(c.post_json(&r).status, 201);
     }
     let export = c.export().text();
-    assert_eq!(verify(&dir, &export, &key).0, 0);
+    assert_eq!(verify(dir.path(), &export, &key).0, 0);
     let lines: Vec<&str> = export.lines().collect();
 
     // A deleted row: seq 3 is gone.
@@ -156,7 +140,7 @@ fn verify_finds_deleted_rows_forged_links_and_altered_receipts() {
         .filter(|(i, _)| *i != 2)
         .map(|(_, l)| format!("{l}\n"))
         .collect();
-    let (code, out) = verify(&dir, &deleted, &key);
+    let (code, out) = verify(dir.path(), &deleted, &key);
     assert_eq!(code, 1);
     assert!(
         out.contains(&format!("gap: subject {subject}: seq 3 missing")),
@@ -167,14 +151,14 @@ fn verify_finds_deleted_rows_forged_links_and_altered_receipts() {
     let mut e: Value = serde_json::from_str(lines[1]).unwrap();
     e["receipt"]["kelisim"]["consent"]["method"] = json!("custom");
     let altered = export.replace(lines[1], &e.to_string());
-    let (code, out) = verify(&dir, &altered, &key);
+    let (code, out) = verify(dir.path(), &altered, &key);
     assert_eq!(code, 1);
     assert!(out.contains("forged or altered: line 2"), "{out}");
 
     // A rewritten receivedAt.
     let mut e: Value = serde_json::from_str(lines[0]).unwrap();
     e["receivedAt"] = json!("2020-01-01T00:00:00.000Z");
-    let (code, out) = verify(&dir, &export.replace(lines[0], &e.to_string()), &key);
+    let (code, out) = verify(dir.path(), &export.replace(lines[0], &e.to_string()), &key);
     assert_eq!(code, 1);
     assert!(out.contains("forged or altered: line 1"), "{out}");
 
@@ -183,7 +167,7 @@ fn verify_finds_deleted_rows_forged_links_and_altered_receipts() {
     let mut bad = receipt(&uuid(620_999), &subject, 6, Some(&"ab".repeat(32)));
     bad["kelisim"]["event"] = json!("updated");
     assert_eq!(c.post_json(&bad).json()["chain"], "mismatch");
-    let (code, out) = verify(&dir, &c.export().text(), &key);
+    let (code, out) = verify(dir.path(), &c.export().text(), &key);
     assert_eq!(code, 1);
     assert!(
         out.contains(&format!(
@@ -195,7 +179,7 @@ fn verify_finds_deleted_rows_forged_links_and_altered_receipts() {
 
     // Another key: nothing verifies.
     let other = sign::Signer::from_seed([9; 32]).public_hex();
-    let (code, out) = verify(&dir, &export, &other);
+    let (code, out) = verify(dir.path(), &export, &other);
     assert_eq!(code, 1);
     assert_eq!(
         out.lines()
@@ -206,6 +190,6 @@ fn verify_finds_deleted_rows_forged_links_and_altered_receipts() {
     );
 
     // Bad inputs: exit 2.
-    let (code, _) = verify(&dir, &export, "not-a-key");
+    let (code, _) = verify(dir.path(), &export, "not-a-key");
     assert_eq!(code, 2);
 }

@@ -508,3 +508,18 @@ pub fn stored_ids(
     }
     out
 }
+
+/// Runs `kelisim-collector verify` on `export` (written to a new file in `dir`)
+/// with the public `key`: its exit code and what it printed.
+pub fn verify(dir: &Path, export: &str, key: &str) -> (i32, String) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let path = dir.join(format!("export-{}.ndjson", N.fetch_add(1, Ordering::SeqCst)));
+    fs::write(&path, export).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kelisim-collector"))
+        .arg("verify")
+        .arg(&path)
+        .args(["--key", key])
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
