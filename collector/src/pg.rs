@@ -298,21 +298,8 @@ fn store_one(
                 .map_err(err)?;
             Ok(rows.iter().map(|row| row.get(0)).collect())
         };
-    let fork = !hashes_at(tx, seq)?.is_empty();
-    let mark = if fork {
-        Mark::Fork
-    } else if seq == 1 {
-        Mark::Ok
-    } else {
-        let before = hashes_at(tx, seq - 1)?;
-        if before.is_empty() {
-            Mark::MissingPredecessor
-        } else if before.iter().any(|h| Some(h) == r.prev.as_ref()) {
-            Mark::Ok
-        } else {
-            Mark::Mismatch
-        }
-    };
+    let mark = Mark::decide(seq, r.prev.as_deref(), |s| hashes_at(tx, s))?;
+    let fork = mark == Mark::Fork;
     let signature = signer.sign(&crate::sign::message(
         &job.hash,
         now,

@@ -50,6 +50,32 @@ pub enum Mark {
 }
 
 impl Mark {
+    /// The mark of a new receipt at `seq` whose `chain.prev` is `prev`, given
+    /// `hashes_at(seq)`, the hashes its subject already has stored at a seq
+    /// (both backends call it inside their write transaction).
+    pub(crate) fn decide<E>(
+        seq: i64,
+        prev: Option<&str>,
+        mut hashes_at: impl FnMut(i64) -> Result<Vec<String>, E>,
+    ) -> Result<Mark, E> {
+        if !hashes_at(seq)?.is_empty() {
+            return Ok(Mark::Fork);
+        }
+        if seq == 1 {
+            return Ok(Mark::Ok);
+        }
+        let before = hashes_at(seq - 1)?;
+        Ok(if before.is_empty() {
+            Mark::MissingPredecessor
+        } else if before.iter().any(|h| Some(h.as_str()) == prev) {
+            Mark::Ok
+        } else {
+            Mark::Mismatch
+        })
+    }
+}
+
+impl Mark {
     /// The wire name: `ok`, `missing-predecessor`, `mismatch`, `fork`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -824,21 +850,8 @@ fn store_one(
         let rows = stmt.query_map(params![r.subject, seq], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     };
-    let fork = !hashes_at(seq)?.is_empty();
-    let mark = if fork {
-        Mark::Fork
-    } else if seq == 1 {
-        Mark::Ok
-    } else {
-        let before = hashes_at(seq - 1)?;
-        if before.is_empty() {
-            Mark::MissingPredecessor
-        } else if before.iter().any(|h| Some(h) == r.prev.as_ref()) {
-            Mark::Ok
-        } else {
-            Mark::Mismatch
-        }
-    };
+    let mark = Mark::decide(seq, r.prev.as_deref(), hashes_at)?;
+    let fork = mark == Mark::Fork;
     let signature = signer.sign(&crate::sign::message(
         &job.hash,
         now,
