@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use common::{chain, load, receipt, request, stored_ids, uuid, verify, Collector, Process, TempDir};
+use common::{
+    chain, load, receipt, request, stored_ids, uuid, verify, Collector, Process, TempDir,
+};
 use serde_json::{json, Value};
 
 struct Postgres {

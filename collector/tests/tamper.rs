@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::{chain, receipt, uuid, verify, Collector, TempDir};
 use kelisim_collector::{canon, sign};
 use serde_json::{json, Value};

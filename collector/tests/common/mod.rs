@@ -513,7 +513,10 @@ pub fn stored_ids(
 /// with the public `key`: its exit code and what it printed.
 pub fn verify(dir: &Path, export: &str, key: &str) -> (i32, String) {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let path = dir.join(format!("export-{}.ndjson", N.fetch_add(1, Ordering::SeqCst)));
+    let path = dir.join(format!(
+        "export-{}.ndjson",
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
     fs::write(&path, export).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kelisim-collector"))
         .arg("verify")
@@ -521,5 +524,8 @@ pub fn verify(dir: &Path, export: &str, key: &str) -> (i32, String) {
         .args(["--key", key])
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
