@@ -2,8 +2,8 @@
 
 Reads a request's Cookie header the way the kelisim SDK reads the cookie in
 the browser, so that a server gets exactly what ``kelisim.getConsent()`` gives
-on the page for the same cookies, config and clock (README.md, "Cookie format"
-and "Reading consent on the server"). Standard library only. It is checked
+on the page for the same cookies, config and clock (docs/cookie-format.md
+and docs/server.md). Standard library only. It is checked
 against the published test vectors, ``tests/vectors/consent-cookies.json``
 (``python3 -m unittest discover -s clients/python``).
 

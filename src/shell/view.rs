@@ -2,7 +2,7 @@
 //!
 //! Every text comes from the core's texts or the site's config and is inserted
 //! with `textContent`. The stable `data-kelisim*` hooks are part of the public
-//! contract (README.md).
+//! contract (docs/api.md).
 
 use alloc::string::String;
 use alloc::vec::Vec;

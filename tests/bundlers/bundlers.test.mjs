@@ -77,7 +77,7 @@ test("the packed package ships the built dist/ and the esbuild plugin", () => {
 // Vite 8 (Rolldown) pre-bundles the package for its dev server and rewrites its
 // `new URL("./…", import.meta.url)` references; Vite 6 and 7 (esbuild's pre-bundler)
 // do not, so their dev server needs `optimizeDeps: { exclude: ["kelisim"] }` (the
-// README says so). Production builds need nothing in either.
+// docs/embedding.md says so). Production builds need nothing in either.
 for (const [pkg, major, devConfig] of [
   ["vite", 8, {}],
   ["vite6", 6, { optimizeDeps: { exclude: ["kelisim"] } }],
@@ -225,7 +225,7 @@ test("esbuild without a plugin: the package's non-JS files copied beside the bun
   await within(BUILD_MS, "esbuild", esbuild.build({
     absWorkingDir: dir, entryPoints: ["main.js"], bundle: true, format: "esm", minify: true, outdir: out, logLevel: "error",
   }));
-  // The copy step the README gives: every file of the package's dist/ that is not JS.
+  // The copy step docs/embedding.md gives: every file of the package's dist/ that is not JS.
   const dist = path.join(dir, "node_modules/kelisim/dist");
   for (const f of listFiles(dist).filter((f) => !/\.(js|d\.ts)$/.test(f))) {
     mkdirSync(path.dirname(path.join(out, f)), { recursive: true });

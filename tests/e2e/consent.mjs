@@ -15,7 +15,7 @@ export function servedDemoConfig() {
   return JSON.parse(readFileSync(path.join(root, "www/kelisim.config.json"), "utf8"));
 }
 
-/** Decodes a version-1 or version-2 cookie value per README.md (not the Rust decoder). */
+/** Decodes a version-1 or version-2 cookie value per docs/cookie-format.md (not the Rust decoder). */
 export function decodeCookie(value) {
   const parts = value.split(".");
   const v2 = parts.length === 11 && parts[0] === "2";

@@ -9,7 +9,7 @@ import { decodeCookie, servedDemoConfig } from "./consent.mjs";
 const env = useServerAndBrowser({ before, after });
 const banner = '[data-kelisim="banner"]';
 
-/** FNV-1a 32 of a string's UTF-8 bytes (README: the cookie's checksum). */
+/** FNV-1a 32 of a string's UTF-8 bytes (docs/cookie-format.md: the cookie's checksum). */
 function fnv1a(s) {
   let h = 0x811c9dc5;
   for (const b of new TextEncoder().encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
@@ -17,7 +17,7 @@ function fnv1a(s) {
 }
 
 /**
- * A version-2 cookie value per README.md, with a valid checksum: what anyone
+ * A version-2 cookie value per docs/cookie-format.md, with a valid checksum: what anyone
  * who can set a cookie on the site can write.
  */
 function forge({ givenAt = Date.now() - 60_000, method = "custom", categories, services, id = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b" }) {
@@ -214,7 +214,7 @@ test("an inline config with \\u003c/script> in a text works and shows the text a
   const config = servedDemoConfig();
   delete config.receipts;
   config.categories[2].description.ru = 'Счётчики </script><img src=x onerror="window.__pwned=1"> и <b>теги</b>';
-  // The README's rule: JSON.stringify, then every "<" as \u003c.
+  // The rule of docs/embedding.md: JSON.stringify, then every "<" as \u003c.
   const inline = JSON.stringify(config).replace(/</g, "\\u003c");
   assert.ok(!inline.includes("</script>"));
   const html = page(`<script type="application/json" id="kelisim-config">${inline}</script><script type="module" src="/kelisim/kelisim.js"></script>`);

@@ -46,7 +46,7 @@ function nearest(text, clause) {
   return all.find((c) => after(c, clause)) ?? null;
 }
 
-/** The deepest clause spanning the line 24 px below the top of the dialog's text (README: "current clause"). */
+/** The deepest clause spanning the line 24 px below the top of the dialog's text (docs/policy.md: "current clause"). */
 function clauseAtTop(page) {
   return page.$eval(view, (v) => {
     const a = v.querySelector(".kelisim-scroll").getBoundingClientRect().top + 24;
@@ -232,7 +232,7 @@ test("switching language keeps the reader at the same clause, or the nearest one
   await page.screenshot({ path: path.join(screenshotDir(), "policy-dialog-ru-desktop.png") });
 
   // Scrolled by hand (no link): the marked clause while it is still on screen, else the clause
-  // at the top of the text, is the one kept (README: "current clause").
+  // at the top of the text, is the one kept (docs/policy.md: "current clause").
   const ru = flatten(doc.texts.ru.sections);
   const target = ru[Math.floor(ru.length / 3)].clause;
   await page.$eval(`${view} [data-kelisim-clause="${target}"]`, (s) => s.scrollIntoView());

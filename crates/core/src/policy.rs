@@ -4,8 +4,8 @@
 //! One JSON file holds the whole policy. The importer (`kelisim-policy`) writes
 //! it from plain text or Markdown; the SDK's policy view reads it. Both go
 //! through [`decode`] and [`encode`] here, so there is one definition of the
-//! format. The JSON Schema is `schema/kelisim-policy-v1.schema.json`; README.md
-//! ("Policy document format") documents it for people.
+//! format. The JSON Schema is `schema/kelisim-policy-v1.schema.json`; docs/policy.md
+//! documents it for people.
 //!
 //! ```
 //! use kelisim_core::{policy, value::Value};

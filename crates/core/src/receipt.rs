@@ -1,5 +1,5 @@
 //! Consent receipts, format v1: a Kantara Consent Receipt v1.1 object plus one
-//! extension object under `"kelisim"` (README, "Consent receipts").
+//! extension object under `"kelisim"` (docs/receipts.md).
 //!
 //! [`build`] makes a receipt from the config, the consent and the facts only
 //! the shell knows (a fresh receipt id, the clock, the absolute policy URL,
@@ -102,7 +102,7 @@ pub struct Facts<'a> {
     pub id: &'a str,
     /// Milliseconds since the epoch.
     pub now: i64,
-    /// `collectionMethod`, e.g. `banner: accept all` (see README).
+    /// `collectionMethod`, e.g. `banner: accept all` (see docs/receipts.md).
     pub method: &'a str,
     /// The language the visitor read.
     pub language: Lang,

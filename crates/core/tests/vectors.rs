@@ -317,7 +317,7 @@ fn render(cases: &[Case]) -> String {
     let mut out = String::new();
     out.push_str("{\n");
     out.push_str("  \"about\": \"Test vectors for reading the kelisim consent cookie on a server. Each case: a config (a file beside this one, or demo = www/kelisim.config.json), the whole Cookie header, the server clock now (ms since the Unix epoch, UTC), and what must be read: expect is the consent exactly as getConsent() returns it in the browser, or null; why is null or a reason code (see reasons), detail names the field or id where there is one. Generated and checked by crates/core/tests/vectors.rs; every checksum is computed by the core.\",\n");
-    out.push_str("  \"rules\": \"README.md, sections Cookie format and Reading consent on the server\",\n");
+    out.push_str("  \"rules\": \"docs/cookie-format.md and docs/server.md\",\n");
     out.push_str("  \"reasons\": {\n");
     for (i, (code, text)) in REASONS.iter().enumerate() {
         out.push_str(&format!("    {}: {}{}\n", str_json(code), str_json(text), if i + 1 < REASONS.len() { "," } else { "" }));
