@@ -104,6 +104,18 @@ test("a config the decoder refuses is refused here too (the check above can fail
   assert.throws(() => readConsentWithReason("", config), /controller\.bin/);
 });
 
+test("the cookie format's worked example reads as the consent it shows", async () => {
+  const { readConsent } = await import(path.join(root, "dist/server.js"));
+  const page = blocks(readFileSync(path.join(root, "docs/cookie-format.md"), "utf8"));
+  const header = page.find((b) => b.info === "cookie").code.trim();
+  const shown = page.find((b) => b.lang === "json" && b.info.startsWith("consent "));
+  const config = readFileSync(path.join(root, "tests/vectors/site.json"), "utf8");
+  const now = Date.parse(shown.info.slice("consent ".length));
+  assert.deepEqual(readConsent(header, config, { now }), JSON.parse(shown.code));
+  // One changed digit breaks the checksum: no consent.
+  assert.equal(readConsent(header.replace("analytics:1", "analytics:0"), config, { now }), null);
+});
+
 test("every JS example is valid module syntax", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "kelisim-docs-"));
   try {
