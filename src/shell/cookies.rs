@@ -22,7 +22,8 @@ pub fn read(config: &Config, now: i64) -> Option<String> {
     let name = &config.cookie.name;
     let all = jar(&doc);
     let values = cookies::values(&all, name);
-    let (host, page) = (js::Location::hostname(), js::Location::pathname());
+    let location = js::location()?;
+    let (host, page) = (location.hostname().unwrap_or_default(), location.pathname().unwrap_or_default());
     let Some(cleanup) = cookies::several(config, &values, now, &host, &page) else {
         return values.first().map(|v| String::from(*v));
     };

@@ -26,14 +26,16 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::mem;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::disclose_view;
 use super::dom::{self, Listener, CAPTURE};
 use super::js::{self, Element, Event};
 use super::{cat, dispatch, into_js, warn, Error, Kelisim, Shared, State};
-use crate::core::disclosure::{classify, remember_until, Class, Disclosures, Kind, LinkTarget, Record, VERSION};
+use crate::core::disclosure::{
+    classify, remember_until, Class, Disclosures, Kind, LinkTarget, Record, VERSION,
+};
 use crate::core::time;
 
 /// The `localStorage` key of the remembered choices and the records.
@@ -80,27 +82,42 @@ fn closest(e: &Element, selector: &str) -> Option<Element> {
     e.closest(selector).ok().flatten()
 }
 
-fn handler(state: &Shared, f: fn(&Shared, &Event)) -> Closure<dyn FnMut(&Event)> {
+fn handler(state: &Shared, f: fn(&Shared, &Event)) -> impl FnMut(&Event) + 'static {
     let weak = Rc::downgrade(state);
-    Closure::new(move |e: &Event| {
+    move |e: &Event| {
         if let Some(s) = weak.upgrade() {
             f(&s, e)
         }
-    })
+    }
 }
 
-const CLICK: i32 = 0;
-const AUX: i32 = 1;
+/// `element.matches(selector)` for the shell's own (valid) selectors.
+fn is(e: &Element, selector: &str) -> bool {
+    e.matches(selector).unwrap_or(false)
+}
+
+const CLICK: i16 = 0;
+const AUX: i16 = 1;
 
 /// Submit buttons: what a held form waits for.
 const SUBMITS: &str = "button:not([type=button],[type=reset]),input[type=submit],input[type=image]";
 
 /// Starts listening for clicks on the whole page.
 pub fn listen(state: &Shared) {
-    let Some(w) = js::Global::window() else { return };
+    let Some(w) = js::window() else { return };
     let list = vec![
-        dom::listen(&w, "click", CAPTURE, handler(state, |s, e| on_action(s, e, CLICK))),
-        dom::listen(&w, "auxclick", CAPTURE, handler(state, |s, e| on_action(s, e, AUX))),
+        dom::listen(
+            &w,
+            "click",
+            CAPTURE,
+            handler(state, |s, e| on_action(s, e, CLICK)),
+        ),
+        dom::listen(
+            &w,
+            "auxclick",
+            CAPTURE,
+            handler(state, |s, e| on_action(s, e, AUX)),
+        ),
     ];
     let mut st = state.borrow_mut();
     reload(&mut st);
@@ -138,21 +155,32 @@ fn remembered(state: &Shared, kind: Kind, party: &str, host: &str) -> bool {
 }
 
 /// A `click` (`CLICK`) or middle-button `auxclick` (`AUX`) anywhere in the page.
-fn on_action(state: &Shared, e: &Event, kind: i32) {
+fn on_action(state: &Shared, e: &Event, kind: i16) {
     if mem::take(&mut state.borrow_mut().disclose.bypass) {
         return; // a replayed action goes through once
     }
     // Right button, Alt-click (which saves the link), or already handled.
-    if e.button() != kind || e.alt_key() || e.default_prevented() {
+    let Some(mouse) = e.dyn_ref::<js::MouseEvent>() else {
+        return;
+    };
+    if mouse.button() != kind || mouse.alt_key() || e.default_prevented() {
         return;
     }
-    let Some(target) = e.target() else { return };
-    let Some(el) = closest(&target, "[data-kelisim-oauth],a[href],area[href]") else { return };
+    let Some(target) = js::target_element(e) else {
+        return;
+    };
+    let Some(el) = closest(&target, "[data-kelisim-oauth],a[href],area[href]") else {
+        return;
+    };
     if closest(&el, "[data-kelisim-root],[data-kelisim-layer]").is_some() {
         return;
     }
-    let link = el.matches("[href]");
-    let mut host = if link { prop_str(&el, "hostname") } else { String::new() };
+    let link = is(&el, "[href]");
+    let mut host = if link {
+        prop_str(&el, "hostname")
+    } else {
+        String::new()
+    };
     let held: &JsValue = e.as_ref();
     let then = Then::Replay(target.clone(), held.clone(), kind == AUX);
     let Some(id) = el.get_attribute("data-kelisim-oauth") else {
@@ -165,16 +193,33 @@ fn on_action(state: &Shared, e: &Event, kind: i32) {
     if kind == AUX && !link {
         return;
     }
-    if el.matches("form") {
-        let Some(button) = closest(&target, SUBMITS) else { return };
+    if is(&el, "form") {
+        let Some(button) = closest(&target, SUBMITS) else {
+            return;
+        };
         // Where it submits to, absolute (`formAction` without a `formaction`
         // attribute is the page's own URL); an unattached link parses its host.
-        let url = if button.matches("[formaction]") { prop_str(&button, "formAction") } else { prop_str(&el, "action") };
+        let url = if is(&button, "[formaction]") {
+            prop_str(&button, "formAction")
+        } else {
+            prop_str(&el, "action")
+        };
         let action = dom::el("a", &[("href", &url)], None);
         host = prop_str(&action, "hostname");
     }
-    if !state.borrow().session.config().oauth.iter().any(|o| o.id == id) {
-        warn(&cat(&["data-kelisim-oauth=\"", &id, "\" is not in the config's oauth[]; the action was not held"]));
+    if !state
+        .borrow()
+        .session
+        .config()
+        .oauth
+        .iter()
+        .any(|o| o.id == id)
+    {
+        warn(&cat(&[
+            "data-kelisim-oauth=\"",
+            &id,
+            "\" is not in the config's oauth[]; the action was not held",
+        ]));
         return;
     }
     if remembered(state, Kind::OAuth, &id, "") {
@@ -192,7 +237,7 @@ fn on_link(state: &Shared, e: &Event, link: Element, host: &str, then: Then) {
             scheme: &prop_str(&link, "protocol"),
             host,
             same_origin: prop_str(&link, "origin") == st.disclose.origin,
-            download: link.matches("[download]"),
+            download: is(&link, "[download]"),
         };
         match classify(st.session.config(), &t) {
             None => return,
@@ -214,14 +259,28 @@ fn layer(state: &Shared) -> Option<Element> {
         return Some(l.clone());
     }
     let body = dom::document()?.body()?;
-    let layer = dom::el("div", &[("class", "kelisim"), ("data-kelisim-layer", "")], None);
+    let layer = dom::el(
+        "div",
+        &[("class", "kelisim"), ("data-kelisim-layer", "")],
+        None,
+    );
     dom::add(&body, &layer);
-    let click = dom::listen(&layer, "click", dom::PASSIVE, handler(state, on_dialog_click));
+    let click = dom::listen(
+        &layer,
+        "click",
+        dom::PASSIVE,
+        handler(state, on_dialog_click),
+    );
     // Escape closes a modal dialog with a "cancel" event: answer Cancel.
-    let cancel = dom::listen(&layer, "cancel", CAPTURE, handler(state, |s, e| {
-        e.prevent_default();
-        answer(s, false)
-    }));
+    let cancel = dom::listen(
+        &layer,
+        "cancel",
+        CAPTURE,
+        handler(state, |s, e| {
+            e.prevent_default();
+            answer(s, false)
+        }),
+    );
     let mut st = state.borrow_mut();
     st.disclose.listeners.push(click);
     st.disclose.listeners.push(cancel);
@@ -230,7 +289,9 @@ fn layer(state: &Shared) -> Option<Element> {
 }
 
 fn on_dialog_click(state: &Shared, e: &Event) {
-    let action = e.target().and_then(|t| closest(&t, "[data-kelisim-action]")).and_then(|b| b.get_attribute("data-kelisim-action"));
+    let action = js::target_element(e)
+        .and_then(|t| closest(&t, "[data-kelisim-action]"))
+        .and_then(|b| b.get_attribute("data-kelisim-action"));
     match action.as_deref() {
         Some("continue") => answer(state, true),
         Some("cancel") => answer(state, false),
@@ -247,15 +308,21 @@ fn open(state: &Shared, kind: Kind, party: &str, host: &str, then: Then, back: O
         let mut st = state.borrow_mut();
         let lang = st.session.language();
         let dialog = disclose_view::dialog(st.session.config(), lang, kind, party, host);
-        layer.set_attribute("lang", lang.code());
+        let _ = layer.set_attribute("lang", lang.code());
         dom::add(&layer, &dialog);
-        let _ = dialog.show_modal();
+        if let Some(d) = dialog.dyn_ref::<js::HtmlDialogElement>() {
+            let _ = d.show_modal();
+        }
         dom::focus(&dialog, "[data-kelisim-action=\"continue\"]");
         let now = dom::now();
         let d = reload(&mut st);
         let rec = d.shown(kind, party, host, now, lang);
         save(d);
-        st.disclose.open = Some(Open { shown: rec.clone(), then, back });
+        st.disclose.open = Some(Open {
+            shown: rec.clone(),
+            then,
+            back,
+        });
         rec
     };
     record_disclosure(state, &rec);
@@ -267,11 +334,13 @@ fn open(state: &Shared, kind: Kind, party: &str, host: &str, then: Then, back: O
 fn answer(state: &Shared, go: bool) {
     let (rec, open) = {
         let mut st = state.borrow_mut();
-        let Some(open) = st.disclose.open.take() else { return };
+        let Some(open) = st.disclose.open.take() else {
+            return;
+        };
         let mut ticked = false;
         if let Some(l) = &st.disclose.layer {
             if let Ok(Some(i)) = l.query_selector("input[data-kelisim-remember]") {
-                ticked = i.checked();
+                ticked = js::checked(&i);
             }
             l.set_text_content(None);
         }
@@ -283,7 +352,7 @@ fn answer(state: &Shared, go: bool) {
         (rec, open)
     };
     if let Some(b) = &open.back {
-        b.focus();
+        js::focus(b);
     }
     record_disclosure(state, &rec);
     if let Then::Resolve(f) = &open.then {
@@ -296,16 +365,22 @@ fn answer(state: &Shared, go: bool) {
     // afterwards in case no event reached the listener.
     state.borrow_mut().disclose.bypass = true;
     if let Then::Replay(target, held, middle) = open.then {
+        // A middle click opens the link as a Ctrl/Cmd-click does; a left click is
+        // replayed with the held event's own button, modifiers and coordinates
+        // (an event reads as its own init dictionary).
         let init = if middle {
-            let o = js_sys::Object::new();
-            for key in ["bubbles", "cancelable", "ctrlKey", "metaKey"] {
-                dom::set(&o, key, &JsValue::TRUE);
-            }
-            o.into()
+            let o = js::MouseEventInit::new();
+            o.set_bubbles(true);
+            o.set_cancelable(true);
+            o.set_ctrl_key(true);
+            o.set_meta_key(true);
+            o
         } else {
-            held
+            held.unchecked_into::<js::MouseEventInit>()
         };
-        target.replay(&js::MouseEvent::new("click", &init));
+        if let Ok(click) = js::MouseEvent::new_with_mouse_event_init_dict("click", &init) {
+            let _ = target.dispatch_event(&click);
+        }
     }
     state.borrow_mut().disclose.bypass = false;
 }
@@ -313,7 +388,13 @@ fn answer(state: &Shared, go: bool) {
 /// The public shape of a record (`kelisim.d.ts`: `Disclosure`).
 fn record_to_js(r: &Record) -> JsValue {
     let o = js_sys::Object::new();
-    let or_null = |s: &str| if s.is_empty() { JsValue::NULL } else { JsValue::from_str(s) };
+    let or_null = |s: &str| {
+        if s.is_empty() {
+            JsValue::NULL
+        } else {
+            JsValue::from_str(s)
+        }
+    };
     dom::set(&o, "kind", &r.kind.code().into());
     dom::set(&o, "id", &or_null(&r.party));
     dom::set(&o, "host", &or_null(&r.host));
@@ -342,7 +423,12 @@ fn record_disclosure(state: &Shared, rec: &Record) {
         crate::core::disclosure::Outcome::Continued => Said::Continued,
         crate::core::disclosure::Outcome::Cancelled => Said::Cancelled,
     };
-    let event = Receipt::Disclosure { kind, party: &rec.party, host: &rec.host, outcome };
+    let event = Receipt::Disclosure {
+        kind,
+        party: &rec.party,
+        host: &rec.host,
+        outcome,
+    };
     super::receipts::record(state, &event, method);
     dispatch("kelisim:disclosure", &record_to_js(rec));
 }
@@ -352,7 +438,11 @@ impl Kelisim {
     /// Every disclosure record kept in this browser, oldest first.
     #[wasm_bindgen(js_name = getDisclosures)]
     pub fn get_disclosures(&self) -> js_sys::Array {
-        reload(&mut self.state.borrow_mut()).records().iter().map(record_to_js).collect()
+        reload(&mut self.state.borrow_mut())
+            .records()
+            .iter()
+            .map(record_to_js)
+            .collect()
     }
 
     /// Shows the OAuth disclosure of provider `id`; resolves `true` when the
@@ -361,8 +451,19 @@ impl Kelisim {
     #[wasm_bindgen(js_name = discloseOAuth)]
     pub fn disclose_oauth(&self, id: &str) -> js_sys::Promise {
         let state = &self.state;
-        if !state.borrow().session.config().oauth.iter().any(|o| o.id == id) {
-            let e = Error::Argument(cat(&["discloseOAuth: \"", id, "\" is not a declared oauth[] provider"]));
+        if !state
+            .borrow()
+            .session
+            .config()
+            .oauth
+            .iter()
+            .any(|o| o.id == id)
+        {
+            let e = Error::Argument(cat(&[
+                "discloseOAuth: \"",
+                id,
+                "\" is not a declared oauth[] provider",
+            ]));
             return js_sys::Promise::reject(&into_js(e));
         }
         if remembered(state, Kind::OAuth, id, "") {
@@ -370,7 +471,14 @@ impl Kelisim {
         }
         let back = dom::document().and_then(|d| d.active_element());
         js_sys::Promise::new(&mut |resolve, _| {
-            open(state, Kind::OAuth, id, "", Then::Resolve(resolve), back.clone());
+            open(
+                state,
+                Kind::OAuth,
+                id,
+                "",
+                Then::Resolve(resolve),
+                back.clone(),
+            );
         })
     }
 }

@@ -18,13 +18,17 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::dom::{self, add, el, listen, Listener, CAPTURE, PASSIVE};
-use super::js::{self, BroadcastChannel, Element, Event, HtmlDocument, MutationObserver};
+use super::js::{
+    self, BroadcastChannel, Element, Event, HtmlDocument, MessageEvent, MutationObserver,
+    MutationObserverInit, StorageEvent,
+};
 use super::{cat, target_with, warn, Shared, State};
 use crate::core::config::{Config, Lang};
 use crate::core::consent::Choice;
 use crate::core::gate::{self, Clear, Tag, Verdict};
 use crate::core::session::Session;
 use crate::core::texts::gate_texts;
+use alloc::rc::Rc;
 
 const STATE: &str = "data-kelisim-state";
 const SCRIPTS: &str = "script[type=\"text/plain\"][data-kelisim-category]";
@@ -42,26 +46,33 @@ fn attr(e: &Element, name: &str) -> Option<String> {
 /// `element.setAttribute(name, value)`, out of line.
 #[inline(never)]
 fn set_attr(e: &Element, name: &str, value: &str) {
-    e.set_attribute(name, value);
+    let _ = e.set_attribute(name, value);
 }
 
 /// A gated element's tag attributes: `(category, service)`.
 fn tag_attrs(e: &Element) -> (String, Option<String>) {
-    (attr(e, "data-kelisim-category").unwrap_or_default(), attr(e, "data-kelisim-service"))
+    (
+        attr(e, "data-kelisim-category").unwrap_or_default(),
+        attr(e, "data-kelisim-service"),
+    )
 }
 
 /// The state, mutably. A failed borrow is a trap, as a panic would be, but
 /// without the panic's message formatting in the module.
 fn st_mut(state: &Shared) -> core::cell::RefMut<'_, State> {
-    state.try_borrow_mut().unwrap_or_else(|_| core::arch::wasm32::unreachable())
+    state
+        .try_borrow_mut()
+        .unwrap_or_else(|_| core::arch::wasm32::unreachable())
 }
 
 /// The state, shared (see [`st_mut`]).
 fn st(state: &Shared) -> core::cell::Ref<'_, State> {
-    state.try_borrow().unwrap_or_else(|_| core::arch::wasm32::unreachable())
+    state
+        .try_borrow()
+        .unwrap_or_else(|_| core::arch::wasm32::unreachable())
 }
 
-type Observer = (MutationObserver, Closure<dyn FnMut(&Event)>);
+type Observer = (MutationObserver, Closure<dyn FnMut()>);
 
 /// The gate's part of the shell state.
 #[derive(Default)]
@@ -104,9 +115,6 @@ pub enum On {
     Message,
     /// A `storage` event (the fallback channel).
     Storage,
-    /// The `MutationObserver` saw nodes added or removed (its records are
-    /// never read, so their type does not matter).
-    Mutated,
     /// A `securitypolicyviolation` event (captured on the document).
     Violation,
 }
@@ -117,8 +125,11 @@ pub fn on(state: &Shared, on: On, e: &Event) {
         On::Loaded => {
             let done = {
                 let st = st(state);
-                let target: Option<JsValue> = e.target().map(Into::into);
-                st.gate.waiting.as_ref().is_some_and(|w| target.as_ref() == Some(w.as_ref()))
+                let target: Option<JsValue> = e.target().map(JsValue::from);
+                st.gate
+                    .waiting
+                    .as_ref()
+                    .is_some_and(|w| target.as_ref() == Some(w.as_ref()))
             };
             if done {
                 st_mut(state).gate.waiting = None;
@@ -126,13 +137,18 @@ pub fn on(state: &Shared, on: On, e: &Event) {
             }
         }
         On::Click => on_click(state, e),
-        On::Message => sync(state, e.data().as_string()),
-        On::Storage => {
-            if e.key().as_deref() == Some(SYNC_KEY) {
-                sync(state, e.new_value());
+        On::Message => {
+            if let Some(m) = e.dyn_ref::<MessageEvent>() {
+                sync(state, m.data().as_string());
             }
         }
-        On::Mutated => pass(state),
+        On::Storage => {
+            if let Some(s) = e.dyn_ref::<StorageEvent>() {
+                if s.key().as_deref() == Some(SYNC_KEY) {
+                    sync(state, s.new_value());
+                }
+            }
+        }
         On::Violation => refused(e),
     }
 }
@@ -141,17 +157,24 @@ pub fn on(state: &Shared, on: On, e: &Event) {
 /// script without the page's nonce, or a source the policy does not list): the
 /// held tag is marked `blocked`, not `released`, and the console says why.
 fn refused(e: &Event) {
-    let Some(copy) = e.target() else { return };
-    if !copy.matches("script") {
+    let Some(copy) = js::target_element(e) else {
+        return;
+    };
+    if !copy.matches("script").unwrap_or(false) {
         return;
     }
     // The live copy is inserted right after the tag it was made from.
-    let Some(held) = copy.previous_element_sibling() else { return };
-    if !held.matches(SCRIPTS) || attr(&held, STATE).as_deref() != Some("released") {
+    let Some(held) = copy.previous_element_sibling() else {
+        return;
+    };
+    if !held.matches(SCRIPTS).unwrap_or(false) || attr(&held, STATE).as_deref() != Some("released")
+    {
         return;
     }
     set_attr(&held, STATE, "blocked");
-    let directive = js::get_property(e, "effectiveDirective").as_string().unwrap_or_default();
+    let directive = js::get_property(e, "effectiveDirective")
+        .as_string()
+        .unwrap_or_default();
     let category = attr(&held, "data-kelisim-category").unwrap_or_default();
     js::error(&JsValue::from_str(&cat(&[
         "kelisim: a released script (data-kelisim-category=\"",
@@ -162,7 +185,7 @@ fn refused(e: &Event) {
     ])));
 }
 
-fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
+fn handler(state: &Shared, on: On) -> impl FnMut(&Event) + 'static {
     super::handler(state, super::On::Gate(on))
 }
 
@@ -175,11 +198,21 @@ pub fn start(state: &Shared) {
     let mut channel = None;
     if let Some(doc) = dom::document() {
         for kind in ["load", "error"] {
-            listeners.push(listen(&doc, kind, CAPTURE | PASSIVE, handler(state, On::Loaded)));
+            listeners.push(listen(
+                &doc,
+                kind,
+                CAPTURE | PASSIVE,
+                handler(state, On::Loaded),
+            ));
         }
         listeners.push(listen(&doc, "click", PASSIVE, handler(state, On::Click)));
-        listeners.push(listen(&doc, "securitypolicyviolation", CAPTURE | PASSIVE, handler(state, On::Violation)));
-        if let Some(w) = js::Global::window() {
+        listeners.push(listen(
+            &doc,
+            "securitypolicyviolation",
+            CAPTURE | PASSIVE,
+            handler(state, On::Violation),
+        ));
+        if let Some(w) = js::window() {
             listeners.push(listen(&w, "storage", PASSIVE, handler(state, On::Storage)));
         }
         if let Ok(c) = BroadcastChannel::new("kelisim") {
@@ -187,15 +220,24 @@ pub fn start(state: &Shared) {
             channel = Some(c);
         }
     }
-    let observer = dom::document().and_then(|d| d.document_element()).map(|root| {
-        let callback = handler(state, On::Mutated);
-        let o = MutationObserver::new(callback.as_ref());
-        let options = Object::new();
-        dom::set(&options, "childList", &JsValue::TRUE);
-        dom::set(&options, "subtree", &JsValue::TRUE);
-        o.observe(&root, &options);
-        (o, callback)
-    });
+    let observer = dom::document()
+        .and_then(|d| d.document_element())
+        .map(|root| {
+            // The records are never read: any change means "look again".
+            let weak = Rc::downgrade(state);
+            let callback = Closure::<dyn FnMut()>::new(move || {
+                if let Some(state) = weak.upgrade() {
+                    pass(&state);
+                }
+            });
+            let o = MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+            let options = MutationObserverInit::new();
+            options.set_child_list(true);
+            options.set_subtree(true);
+            o.observe_with_options(&root, &options).ok()?;
+            Some((o, callback))
+        })
+        .flatten();
     let mut st = st_mut(state);
     let lang = st.session.language();
     let g = &mut st.gate;
@@ -217,7 +259,9 @@ pub fn on_consent(state: &Shared) {
 pub fn broadcast(state: &Shared, value: &str) {
     let channel = st(state).gate.channel.clone();
     match channel {
-        Some(c) => c.post_message(&JsValue::from_str(value)),
+        Some(c) => {
+            let _ = c.post_message(&JsValue::from_str(value));
+        }
         None => {
             if let Some(s) = dom::storage() {
                 let _ = s.set_item(SYNC_KEY, value);
@@ -234,11 +278,17 @@ fn sync(state: &Shared, value: Option<String>) {
 
 /// Finds gated elements and releases or holds each one, in document order.
 pub fn pass(state: &Shared) {
-    let Some(root) = dom::document().and_then(|d| d.document_element()) else { return };
+    let Some(root) = dom::document().and_then(|d| d.document_element()) else {
+        return;
+    };
     for (selector, frame) in [(SCRIPTS, false), (FRAMES, true)] {
-        let Ok(list) = root.query_selector_all(selector) else { continue };
+        let Ok(list) = root.query_selector_all(selector) else {
+            continue;
+        };
         for i in 0..list.length() {
-            let e: Element = list.get_unchecked(i).unchecked_into();
+            let Some(e) = js::element_at(&list, i) else {
+                continue;
+            };
             let seen = attr(&e, STATE);
             if matches!(seen.as_deref(), Some("released" | "blocked" | "invalid")) {
                 continue;
@@ -252,7 +302,11 @@ pub fn pass(state: &Shared) {
             match verdict {
                 Verdict::Unknown => {
                     set_attr(&e, STATE, "invalid");
-                    warn(&cat(&["blocked, unknown id: data-kelisim-category=\"", &category, "\""]));
+                    warn(&cat(&[
+                        "blocked, unknown id: data-kelisim-category=\"",
+                        &category,
+                        "\"",
+                    ]));
                 }
                 Verdict::Run if frame => release_frame(state, &e),
                 Verdict::Run => {
@@ -292,7 +346,7 @@ fn pump(state: &Shared) {
             st_mut(state).gate.waiting = Some(script.clone());
         }
         // No borrow is held: an inline script runs right here and may call the API.
-        next.after(&script);
+        let _ = next.after_with_node_1(&script);
         if wait {
             return;
         }
@@ -305,8 +359,10 @@ fn pump(state: &Shared) {
 /// Returns whether it is external and ordered (to wait for).
 fn live_copy(held: &Element) -> (Element, bool) {
     let s = el("script", &[], None);
-    for name in held.attribute_names().iter() {
-        let Some(name) = name.as_string() else { continue };
+    for name in held.get_attribute_names().iter() {
+        let Some(name) = name.as_string() else {
+            continue;
+        };
         if matches!(name.as_str(), "type" | "data-src" | "nonce") {
             continue;
         }
@@ -337,7 +393,7 @@ fn release_frame(state: &Shared, frame: &Element) {
     if let Some(src) = attr(frame, "data-src") {
         set_attr(frame, "src", &src);
     }
-    frame.remove_attribute("hidden");
+    let _ = frame.remove_attribute("hidden");
     // The pair stays listed (a detached placeholder is harmless to redraw).
     for (f, ph) in &st(state).gate.frames {
         if AsRef::<JsValue>::as_ref(f) == AsRef::<JsValue>::as_ref(frame) {
@@ -351,9 +407,13 @@ fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
     if negated {
         return; // shown only once its category is refused; nothing to ask
     }
-    let ph = el("div", &[("class", "kelisim-ph"), ("data-kelisim", "placeholder")], None);
+    let ph = el(
+        "div",
+        &[("class", "kelisim-ph"), ("data-kelisim", "placeholder")],
+        None,
+    );
     fill(&st(state), frame, &ph);
-    frame.after(&ph);
+    let _ = frame.after_with_node_1(&ph);
     st_mut(state).gate.frames.push((frame.clone(), ph));
 }
 
@@ -361,8 +421,14 @@ fn hold_frame(state: &Shared, frame: &Element, negated: bool) {
 fn frame_title<'c>(config: &'c Config, lang: Lang, frame: &Element) -> &'c str {
     let (category, service) = tag_attrs(frame);
     let tag = Tag::parse(&category, service.as_deref());
-    let Some(c) = config.categories.iter().find(|c| c.id == tag.category) else { return "" };
-    match c.services.iter().find(|s| Some(s.id.as_str()) == tag.service) {
+    let Some(c) = config.categories.iter().find(|c| c.id == tag.category) else {
+        return "";
+    };
+    match c
+        .services
+        .iter()
+        .find(|s| Some(s.id.as_str()) == tag.service)
+    {
         Some(s) => s.title.get(lang),
         None => c.title.get(lang),
     }
@@ -374,10 +440,23 @@ fn fill(st: &State, frame: &Element, ph: &Element) {
     let t = gate_texts(lang);
     ph.set_text_content(None);
     set_attr(ph, "lang", lang.code());
-    add(ph, &el("strong", &[], Some(frame_title(s.config(), lang, frame))));
+    add(
+        ph,
+        &el("strong", &[], Some(frame_title(s.config(), lang, frame))),
+    );
     add(ph, &el("p", &[], Some(t.placeholder)));
-    for (action, text) in [("allow-once", t.allow_once), ("allow-always", t.allow_always)] {
-        add(ph, &el("button", &[("type", "button"), ("data-kelisim-action", action)], Some(text)));
+    for (action, text) in [
+        ("allow-once", t.allow_once),
+        ("allow-always", t.allow_always),
+    ] {
+        add(
+            ph,
+            &el(
+                "button",
+                &[("type", "button"), ("data-kelisim-action", action)],
+                Some(text),
+            ),
+        );
     }
 }
 
@@ -396,10 +475,17 @@ pub fn relabel(state: &Shared) {
 }
 
 fn on_click(state: &Shared, e: &Event) {
-    let Some(button) = target_with(e, "[data-kelisim=\"placeholder\"] [data-kelisim-action]") else { return };
+    let Some(button) = target_with(e, "[data-kelisim=\"placeholder\"] [data-kelisim-action]")
+    else {
+        return;
+    };
     let frame = {
         let st = st(state);
-        st.gate.frames.iter().find(|(_, ph)| ph.contains(&button)).map(|(f, _)| f.clone())
+        st.gate
+            .frames
+            .iter()
+            .find(|(_, ph)| ph.contains(Some(&button)))
+            .map(|(f, _)| f.clone())
     };
     let Some(frame) = frame else { return };
     if attr(&button, "data-kelisim-action").as_deref() == Some("allow-once") {
@@ -410,9 +496,15 @@ fn on_click(state: &Shared, e: &Event) {
     let tag = Tag::parse(&category, service.as_deref());
     let one = alloc::vec![(String::from(tag.service.unwrap_or(tag.category)), true)];
     let choice = if tag.service.is_some() {
-        Choice::Custom { categories: Vec::new(), services: one }
+        Choice::Custom {
+            categories: Vec::new(),
+            services: one,
+        }
     } else {
-        Choice::Custom { categories: one, services: Vec::new() }
+        Choice::Custom {
+            categories: one,
+            services: Vec::new(),
+        }
     };
     if let Err(err) = super::decide(state, &choice, "placeholder: allow always") {
         js::error(&super::into_js(err));
@@ -427,15 +519,33 @@ pub fn clear(state: &Shared, c: &Clear) {
     let config = st.session.config();
     if let Some(doc) = dom::document().and_then(|d| d.dyn_into::<HtmlDocument>().ok()) {
         let visible = doc.cookie().unwrap_or_default();
-        let (host, page) = (js::Location::hostname(), js::Location::pathname());
-        gate::expiry_lines(&c.cookies, &visible, &config.cookie.name, &host, &page, &config.clear_paths, &mut |line| {
-            let _ = doc.set_cookie(line);
-        });
+        let location = js::location();
+        let host = location
+            .as_ref()
+            .and_then(|l| l.hostname().ok())
+            .unwrap_or_default();
+        let page = location
+            .as_ref()
+            .and_then(|l| l.pathname().ok())
+            .unwrap_or_default();
+        gate::expiry_lines(
+            &c.cookies,
+            &visible,
+            &config.cookie.name,
+            &host,
+            &page,
+            &config.clear_paths,
+            &mut |line| {
+                let _ = doc.set_cookie(line);
+            },
+        );
     }
     if let Some(s) = dom::storage() {
-        let keys: Vec<String> = (0..s.length()).filter_map(|i| s.key(i)).collect();
+        let keys: Vec<String> = (0..s.length().unwrap_or(0))
+            .filter_map(|i| s.key(i).ok().flatten())
+            .collect();
         for k in gate::storage_to_remove(&c.storage, &keys) {
-            s.remove_item(k);
+            let _ = s.remove_item(k);
         }
     }
 }
@@ -447,7 +557,9 @@ fn consent_mode(state: &Shared, default: bool) {
     let params = Object::new();
     {
         let st = st(state);
-        let Some(mode) = &st.session.config().consent_mode else { return };
+        let Some(mode) = &st.session.config().consent_mode else {
+            return;
+        };
         let value = |g: bool| JsValue::from_str(if g { "granted" } else { "denied" });
         let consent = if default { None } else { st.session.consent() };
         for (signal, granted) in gate::signals(mode, consent) {
@@ -456,7 +568,11 @@ fn consent_mode(state: &Shared, default: bool) {
         if default {
             dom::set(&params, "security_storage", &value(true));
             if mode.wait_for_update > 0 {
-                dom::set(&params, "wait_for_update", &JsValue::from_f64(mode.wait_for_update as f64));
+                dom::set(
+                    &params,
+                    "wait_for_update",
+                    &JsValue::from_f64(mode.wait_for_update as f64),
+                );
             }
             if !mode.regions.is_empty() {
                 let regions: Array = mode.regions.iter().map(|r| JsValue::from_str(r)).collect();
@@ -464,7 +580,7 @@ fn consent_mode(state: &Shared, default: bool) {
             }
         }
     }
-    let Some(w) = js::Global::window() else { return };
+    let Some(w) = js::window() else { return };
     let command = JsValue::from_str(if default { "default" } else { "update" });
     let args = Array::of3(&JsValue::from_str("consent"), &command, &params);
     let gtag = js::get_property(&w, "gtag");
@@ -485,6 +601,10 @@ fn consent_mode(state: &Shared, default: bool) {
 /// The banner's notice that a GPC signal is honoured.
 pub fn gpc_notice(s: &Session) -> Option<Element> {
     s.gpc().then(|| {
-        el("p", &[("class", "kelisim-text"), ("data-kelisim", "gpc")], Some(gate_texts(s.language()).gpc_notice))
+        el(
+            "p",
+            &[("class", "kelisim-text"), ("data-kelisim", "gpc")],
+            Some(gate_texts(s.language()).gpc_notice),
+        )
     })
 }

@@ -19,9 +19,8 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
-use js::{CustomEvent, Element, Event};
+use js::{Element, Event};
 
 use crate::core::config::{self, Lang};
 use crate::core::consent::Choice;
@@ -45,7 +44,7 @@ struct State {
     /// The policy views and the documents they show.
     policy: policy::Views,
     /// The receipt delivery's intake, when receipts are on.
-    receipts: Option<js::Func>,
+    receipts: Option<js::Function>,
 
     /// Gated scripts and embeds, Consent Mode, other tabs.
     gate: gate::Gate,
@@ -91,7 +90,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue, p
     let saved = dom::storage().and_then(|s| s.get_item(LANG_KEY).ok().flatten());
     let html_lang = document.document_element().and_then(|e| e.get_attribute("lang"));
     let mut navigator: Vec<String> = Vec::new();
-    for tag in js::Navigator::languages().iter() {
+    for tag in js::languages().iter() {
         if let Some(tag) = tag.as_string() {
             navigator.push(tag);
         }
@@ -102,7 +101,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue, p
         saved_language: saved.as_deref(),
         html_lang: html_lang.as_deref(),
         navigator: &navigator,
-        gpc: js::Navigator::global_privacy_control().as_bool() == Some(true),
+        gpc: js::global_privacy_control(),
     };
     let (session, effects, discarded) = Session::start(config, &hints, dom::now());
     match discarded {
@@ -135,7 +134,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue, p
             }
         }
         if link.is_some() {
-            root.set_attribute("hidden", "");
+            let _ = root.set_attribute("hidden", "");
         }
     }
 
@@ -163,7 +162,7 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue, p
             }
         }
     }
-    body.prepend(&root);
+    let _ = body.prepend_with_node_1(&root);
     STARTED.store(true, Ordering::Relaxed);
 
     use dom::{listen, CAPTURE, PASSIVE};
@@ -202,12 +201,12 @@ enum On {
 
 /// One closure type for every listener; it holds a `Weak` reference, so the
 /// listeners (owned by the state) do not keep the state alive.
-fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
+fn handler(state: &Shared, on: On) -> impl FnMut(&Event) + 'static {
     let weak = Rc::downgrade(state);
-    Closure::new(move |e: &Event| match on {
+    move |e: &Event| match on {
         On::Styled => {
             if let Some(state) = weak.upgrade() {
-                state.borrow().root.remove_attribute("hidden");
+                let _ = state.borrow().root.remove_attribute("hidden");
             }
         }
         On::Click => on_click(&weak, e),
@@ -223,7 +222,7 @@ fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
                 gate::on(&state, g, e);
             }
         }
-    })
+    }
 }
 
 /// Runs `f` on the state and carries out the effects it returns.
@@ -269,13 +268,13 @@ fn on_click(weak: &Weak<RefCell<State>>, e: &Event) {
 
 fn on_change(weak: &Weak<RefCell<State>>, e: &Event) {
     let Some(state) = weak.upgrade() else { return };
-    let Some(input) = e.target() else { return };
+    let Some(input) = js::target_element(e) else { return };
     let st = state.borrow();
     view::sync_switches(&st.root, st.session.config(), &input);
 }
 
 fn on_key(weak: &Weak<RefCell<State>>, e: &Event) {
-    if e.key().as_deref() != Some("Escape") {
+    if e.dyn_ref::<js::KeyboardEvent>().map(|k| k.key()).as_deref() != Some("Escape") {
         return;
     }
     let Some(state) = weak.upgrade() else { return };
@@ -309,10 +308,10 @@ fn set_language(state: &Shared, lang: Lang) -> Result<(), Error> {
 }
 
 fn dispatch(name: &str, detail: &JsValue) {
-    if let Some(w) = js::Global::window() {
-        let init = js_sys::Object::new();
-        dom::set(&init, "detail", detail);
-        w.dispatch_event(&CustomEvent::new(name, &init));
+    if let Some(w) = js::window() {
+        if let Some(event) = js::custom_event(name, detail) {
+            let _ = w.dispatch_event(&event);
+        }
     }
 }
 
@@ -362,7 +361,9 @@ fn carry_out(state: &Shared, effects: Vec<Effect>, method: &str) {
             Effect::Clear { clear, reload } => {
                 gate::clear(state, &clear);
                 if reload {
-                    js::Location::reload();
+                    if let Some(l) = js::location() {
+                        let _ = l.reload();
+                    }
                 }
             }
         }
@@ -384,15 +385,15 @@ fn render(state: &Shared, v: View) {
     // Where focus was, so it can be put back on the same control.
     let focused = dom::document()
         .and_then(|d| d.active_element())
-        .filter(|a| root.contains(a));
+        .filter(|a| root.contains(Some(a)));
     let focus_key = focused.as_ref().and_then(|a| {
         a.get_attribute("data-kelisim-lang")
             .map(|l| cat(&["[data-kelisim-lang=\"", &l, "\"]"]))
             .or_else(|| a.get_attribute("data-kelisim-action").map(|x| cat(&["[data-kelisim-action=\"", &x, "\"]"])))
     });
-    root.set_attribute("lang", st.session.language().code());
+    let _ = root.set_attribute("lang", st.session.language().code());
     root.set_text_content(None);
-    root.set_attribute("data-kelisim-view", match v {
+    let _ = root.set_attribute("data-kelisim-view", match v {
         View::Closed => "closed",
         View::Banner => "banner",
         View::Preferences => "preferences",
@@ -406,7 +407,9 @@ fn render(state: &Shared, v: View) {
         View::Preferences => {
             let dialog = view::preferences(s, &st.draft);
             dom::add(&root, &dialog);
-            let _ = dialog.show_modal();
+            if let Some(d) = dialog.dyn_ref::<js::HtmlDialogElement>() {
+                let _ = d.show_modal();
+            }
             restore_focus(&root, focus_key.as_deref(), true, "input:not([disabled])");
         }
         View::Closed => {

@@ -96,7 +96,7 @@ pub fn start(state: &Shared) {
     let mut places = Vec::new();
     if let Ok(list) = body.query_selector_all("[data-kelisim=\"policy\"]") {
         for i in 0..list.length() {
-            places.push(list.get_unchecked(i).unchecked_into::<Element>());
+            places.extend(js::element_at(&list, i));
         }
     }
     if !places.is_empty() && !configured {
@@ -112,11 +112,11 @@ pub fn start(state: &Shared) {
         let root = st.root.clone();
         let pv = &mut st.policy;
         if configured {
-            pv.listeners.push(dom::listen(&root, "click", 0, Closure::new(move |e: &Event| {
+            pv.listeners.push(dom::listen(&root, "click", 0, move |e: &Event| {
                 if let Some(state) = weak.upgrade() {
                     on_link(&state, e);
                 }
-            })));
+            }));
         }
         pv.handled = Some(handled);
         pv.places = places;
@@ -177,7 +177,7 @@ fn on_link(state: &Shared, e: &Event) {
 /// page gets no "uncaught (in promise)" error for it.
 fn quietly(state: &Shared, p: Promise) {
     if let Some(h) = &state.borrow().policy.handled {
-        p.then(&JsValue::UNDEFINED, h.as_ref());
+        let _ = js::then_with(&p, &JsValue::UNDEFINED, h.as_ref());
     }
 }
 
@@ -196,7 +196,7 @@ fn run(state: &Shared, act: Act) -> Promise {
         let Some(state) = weak.upgrade() else { return Ok(JsValue::UNDEFINED) };
         now(&state, part.unchecked_ref(), act.clone()).map(JsValue::from)
     });
-    let p = loading.then(step.as_ref(), &JsValue::UNDEFINED);
+    let p = js::then_with(&loading, step.as_ref(), &JsValue::UNDEFINED);
     state.borrow_mut().policy.steps.push(step);
     p
 }
@@ -237,7 +237,7 @@ fn loading(state: &Shared) -> Result<Promise, JsValue> {
         }
         Err(e)
     });
-    let p = parts.policy(&root).then(ok.as_ref(), failed.as_ref());
+    let p = js::then_with(&parts.policy(&root), ok.as_ref(), failed.as_ref());
     let mut st = state.borrow_mut();
     st.policy.steps.push(ok);
     st.policy.steps.push(failed);

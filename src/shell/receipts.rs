@@ -19,7 +19,7 @@ use crate::core::receipt::{self, Event, Facts};
 
 /// The delivery's intake from `start`, when the page wants receipts; then the
 /// config must be able to fill one.
-pub fn intake(config: &Config, sink: &JsValue) -> Result<Option<js::Func>, Error> {
+pub fn intake(config: &Config, sink: &JsValue) -> Result<Option<js::Function>, Error> {
     if !sink.is_function() {
         return Ok(None);
     }
@@ -40,8 +40,8 @@ pub(crate) fn record(state: &Shared, event: &Event, method: &str) {
         let (config, lang) = (st.session.config(), st.session.language());
         let Ok(id) = super::fresh_uuid() else { return };
         let url = config.policy.url.get(lang);
-        let base = dom::document().map(|d| d.base_uri()).unwrap_or_default();
-        let policy_url = js::Url::new(url, &base).map_or_else(|_| url.into(), |u| u.href());
+        let base = dom::document().and_then(|d| d.base_uri().ok().flatten()).unwrap_or_default();
+        let policy_url = js::Url::new_with_base(url, &base).map_or_else(|_| url.into(), |u| u.href());
         let now = if let Event::Disclosure { .. } = event { dom::now() } else { consent.given_at };
         let facts = Facts { id: &id, now, method, language: lang, policy_url: &policy_url };
         let r = receipt::build(config, consent, &facts, event);

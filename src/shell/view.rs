@@ -6,11 +6,11 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use super::cat;
 use super::dom::{add, add_text, el, format_date, set};
-use super::js::Element;
+use super::js::{self, Element};
 use crate::core::config::{Config, Lang};
 use crate::core::consent::{self, Switch};
 use crate::core::session::Session;
@@ -190,11 +190,10 @@ pub fn read_switches(root: &Element) -> (Vec<(String, bool)>, Vec<(String, bool)
     let read = |attr: &str| {
         let mut out = Vec::new();
         if let Ok(list) = root.query_selector_all(&cat(&["input[", attr, "]"])) {
-            // A NodeList is array-like: read it through Array's length and index.
             for i in 0..list.length() {
-                let input: Element = list.get_unchecked(i).unchecked_into();
+                let Some(input) = js::element_at(&list, i) else { continue };
                 if let Some(id) = input.get_attribute(attr) {
-                    out.push((id, input.checked()));
+                    out.push((id, js::checked(&input)));
                 }
             }
         }
@@ -211,7 +210,7 @@ pub fn sync_switches(root: &Element, config: &Config, changed: &Element) {
             set(&e, "checked", &JsValue::from_bool(on));
         }
     };
-    let on = changed.checked();
+    let on = js::checked(changed);
     let (category, service) = (changed.get_attribute("data-kelisim-category"), changed.get_attribute("data-kelisim-service"));
     let switch = match (&category, &service) {
         (Some(c), _) => Switch::Category(c),

@@ -39,7 +39,7 @@ struct State {
     /// The banner's container (focus goes back to its policy link).
     root: Element,
     /// `(code) => instance.setLanguage(code)`.
-    set_language: js::Func,
+    set_language: js::Function,
     policy: views::Views,
 }
 
@@ -60,7 +60,7 @@ impl PolicyViews {
     /// Views for `config` (the object the banner started with); `root` is the
     /// banner's container; `set_language(code)` switches the whole instance.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, root: Element, set_language: js::Func) -> Result<PolicyViews, JsValue> {
+    pub fn new(config: JsValue, root: Element, set_language: js::Function) -> Result<PolicyViews, JsValue> {
         let value = convert::to_value(&config, &Path::Root, 0).map_err(into_js)?;
         let config = config::decode(&value).map_err(|e| into_js(Error::Config(e)))?;
         let state = Rc::new(RefCell::new(State {

@@ -16,9 +16,6 @@ use core::cell::RefCell;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use kelisim_web::dom::{self, add, add_text, el, Listener, CAPTURE, PASSIVE};
-use kelisim_web::js::{self, Element, Event, Promise, Response};
-use kelisim_web::{cat, convert, into_js, target_with, Error};
 use super::{Shared, State};
 use kelisim_core::config::{Config, Lang};
 use kelisim_core::policy::{self, safe_href, Block, PolicyDoc, Section, Span, Text};
@@ -26,6 +23,9 @@ use kelisim_core::policy_view::{anchors, current, policy_texts, text_for, Extent
 use kelisim_core::texts::texts;
 use kelisim_core::time;
 use kelisim_core::value::Path;
+use kelisim_web::dom::{self, add, add_text, el, Listener, CAPTURE, PASSIVE};
+use kelisim_web::js::{self, Element, Event, Promise, Response};
+use kelisim_web::{cat, convert, into_js, target_with, Error};
 
 /// A promise step: gets what the promise settled with; an `Err` rejects the
 /// next promise in the chain.
@@ -76,14 +76,18 @@ fn document_url(config: &Config, lang: Lang) -> Option<&str> {
 
 /// Renders every `[data-kelisim="policy"]` element of the page in `lang`.
 pub fn start(state: &Shared, lang: Lang) {
-    let Some(body) = dom::document().and_then(|d| d.body()) else { return };
+    let Some(body) = dom::document().and_then(|d| d.body()) else {
+        return;
+    };
     let places = body.query_selector_all("[data-kelisim=\"policy\"]").ok();
     let configured = state.borrow().session.config().policy.document.is_some();
     let mut listeners = Vec::new();
     let mut views = Vec::new();
     if let Some(list) = places {
         for i in 0..list.length() {
-            let place: Element = list.get_unchecked(i).unchecked_into();
+            let Some(place) = js::element_at(&list, i) else {
+                continue;
+            };
             if !configured {
                 js::error(&into_js(Error::Argument(
                     "[data-kelisim=\"policy\"] needs policy.document in the config; the element is left as it is".into(),
@@ -91,8 +95,15 @@ pub fn start(state: &Shared, lang: Lang) {
                 break;
             }
             listeners.push(dom::listen(&place, "click", 0, handler(state, On::Click)));
-            let prefix = PLACE_PREFIXES.get(i as usize).copied().unwrap_or(PLACE_PREFIXES[2]);
-            views.push(View { el: place, prefix, goto: None });
+            let prefix = PLACE_PREFIXES
+                .get(i as usize)
+                .copied()
+                .unwrap_or(PLACE_PREFIXES[2]);
+            views.push(View {
+                el: place,
+                prefix,
+                goto: None,
+            });
         }
     }
     let has_places = !views.is_empty();
@@ -106,7 +117,10 @@ pub fn start(state: &Shared, lang: Lang) {
     if has_places {
         // A link to a clause (`#kelisim-3-4`) is followed once the text is there.
         let hash = location("hash").as_string().unwrap_or_default();
-        if let Some(anchor) = hash.strip_prefix('#').filter(|h| h.starts_with(PLACE_PREFIXES[0])) {
+        if let Some(anchor) = hash
+            .strip_prefix('#')
+            .filter(|h| h.starts_with(PLACE_PREFIXES[0]))
+        {
             if let Some(v) = state.borrow_mut().policy.places.first_mut() {
                 v.goto = Some(cat(&["#", anchor]));
             }
@@ -117,7 +131,7 @@ pub fn start(state: &Shared, lang: Lang) {
 
 /// A property of `location` (`hash`, `origin`).
 fn location(key: &str) -> JsValue {
-    match js::Global::window() {
+    match js::window() {
         Some(w) => js::get_property(&js::get_property(&w.into(), "location"), key),
         None => JsValue::UNDEFINED,
     }
@@ -136,7 +150,11 @@ pub fn open_dialog(state: &Shared, lang: Lang, opener: Option<Element>) -> Promi
     let host = ensure_host(state);
     let dialog = el(
         "dialog",
-        &[("class", "kelisim-pdialog"), ("data-kelisim", "policy-dialog"), ("aria-labelledby", "kelisim-d-title")],
+        &[
+            ("class", "kelisim-pdialog"),
+            ("data-kelisim", "policy-dialog"),
+            ("aria-labelledby", "kelisim-d-title"),
+        ],
         None,
     );
     add(&host, &dialog);
@@ -145,9 +163,15 @@ pub fn open_dialog(state: &Shared, lang: Lang, opener: Option<Element>) -> Promi
         let pv = &mut st.policy;
         pv.lang = Some(lang);
         pv.opener = opener;
-        pv.dialog = Some(View { el: dialog.clone(), prefix: DIALOG_PREFIX, goto: None });
+        pv.dialog = Some(View {
+            el: dialog.clone(),
+            prefix: DIALOG_PREFIX,
+            goto: None,
+        });
     }
-    let _ = dialog.show_modal();
+    if let Some(d) = dialog.dyn_ref::<js::HtmlDialogElement>() {
+        let _ = d.show_modal();
+    }
     let promise = show_all(state);
     dom::focus(&dialog, "[data-kelisim-action=\"close\"]");
     promise
@@ -159,7 +183,11 @@ fn ensure_host(state: &Shared) -> Element {
     if let Some(h) = &state.borrow().policy.host {
         return h.clone();
     }
-    let host = el("div", &[("class", "kelisim"), ("data-kelisim-policy-root", "")], None);
+    let host = el(
+        "div",
+        &[("class", "kelisim"), ("data-kelisim-policy-root", "")],
+        None,
+    );
     if let Some(body) = dom::document().and_then(|d| d.body()) {
         add(&body, &host);
     }
@@ -185,13 +213,17 @@ fn close(state: &Shared) {
         if st.policy.dialog.take().is_none() {
             return;
         }
-        (st.policy.host.clone(), st.policy.opener.take(), st.root.clone())
+        (
+            st.policy.host.clone(),
+            st.policy.opener.take(),
+            st.root.clone(),
+        )
     };
     if let Some(h) = host {
         h.set_text_content(None);
     }
     match opener.filter(|o| js::get_property(o, "isConnected").as_bool() == Some(true)) {
-        Some(o) => o.focus(),
+        Some(o) => js::focus(&o),
         None => dom::focus(&root, "[data-kelisim-action=\"policy\"]"),
     }
 }
@@ -204,14 +236,16 @@ enum On {
     Close,
 }
 
-fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
+fn handler(state: &Shared, on: On) -> impl FnMut(&Event) + 'static {
     let weak = Rc::downgrade(state);
-    Closure::new(move |e: &Event| {
+    move |e: &Event| {
         let Some(state) = weak.upgrade() else { return };
         match on {
             On::Click => on_click(&state, e),
             On::Key => {
-                if e.key().as_deref() == Some("Escape") && state.borrow().policy.dialog.is_some() {
+                if e.dyn_ref::<js::KeyboardEvent>().map(|k| k.key()).as_deref() == Some("Escape")
+                    && state.borrow().policy.dialog.is_some()
+                {
                     e.prevent_default();
                     close(&state);
                 }
@@ -221,7 +255,7 @@ fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
                 close(&state);
             }
         }
-    })
+    }
 }
 
 /// A click without modifier keys and with the main button: anything else
@@ -229,12 +263,18 @@ fn handler(state: &Shared, on: On) -> Closure<dyn FnMut(&Event)> {
 fn plain_click(e: &Event) -> bool {
     let e: &JsValue = e.as_ref();
     js::get_property(e, "button").as_f64() == Some(0.0)
-        && ["ctrlKey", "metaKey", "shiftKey", "altKey"].iter().all(|k| js::get_property(e, k).as_bool() != Some(true))
+        && ["ctrlKey", "metaKey", "shiftKey", "altKey"]
+            .iter()
+            .all(|k| js::get_property(e, k).as_bool() != Some(true))
 }
 
 fn on_click(state: &Shared, e: &Event) {
     if let Some(b) = target_with(e, "[data-kelisim-lang]") {
-        if let Some(lang) = b.get_attribute("data-kelisim-lang").as_deref().and_then(Lang::from_code) {
+        if let Some(lang) = b
+            .get_attribute("data-kelisim-lang")
+            .as_deref()
+            .and_then(Lang::from_code)
+        {
             // The visitor chose a language: the banner follows, and so do the views.
             let f = state.borrow().set_language.clone();
             let _ = f.call1(&JsValue::NULL, &JsValue::from_str(lang.code()));
@@ -245,12 +285,18 @@ fn on_click(state: &Shared, e: &Event) {
         if !plain_click(e) {
             return;
         }
-        let Some(view) = target_with(e, "[data-kelisim-policy-view]") else { return };
-        let Some(id) = a.get_attribute("href") else { return };
-        if let Ok(Some(section)) = view.query_selector(&cat(&["[id=\"", id.trim_start_matches('#'), "\"]"])) {
+        let Some(view) = target_with(e, "[data-kelisim-policy-view]") else {
+            return;
+        };
+        let Some(id) = a.get_attribute("href") else {
+            return;
+        };
+        if let Ok(Some(section)) =
+            view.query_selector(&cat(&["[id=\"", id.trim_start_matches('#'), "\"]"]))
+        {
             e.prevent_default();
             go_to(&view, &section);
-            section.focus();
+            js::focus(&section);
         }
     }
 }
@@ -258,9 +304,9 @@ fn on_click(state: &Shared, e: &Event) {
 /// Marks `section` as the current clause and scrolls it into view.
 fn go_to(view: &Element, section: &Element) {
     if let Ok(Some(old)) = view.query_selector("[data-kelisim-current]") {
-        old.remove_attribute("data-kelisim-current");
+        let _ = old.remove_attribute("data-kelisim-current");
     }
-    section.set_attribute("data-kelisim-current", "");
+    let _ = section.set_attribute("data-kelisim-current", "");
     section.scroll_into_view();
 }
 
@@ -304,24 +350,31 @@ fn reading(view: &Element) -> Option<String> {
     let mut extents = Vec::new();
     let mut marked = None;
     for i in 0..list.length() {
-        let s: Element = list.get_unchecked(i).unchecked_into();
+        let Some(s) = js::element_at(&list, i) else {
+            continue;
+        };
         if s.get_attribute("data-kelisim-current").is_some() {
             marked = Some(i as usize);
         }
-        let r = s.rect();
-        extents.push(Extent { top: f(&r, "top"), bottom: f(&r, "bottom") });
+        let r = s.get_bounding_client_rect();
+        extents.push(Extent {
+            top: r.top(),
+            bottom: r.bottom(),
+        });
     }
     // The dialog scrolls its own area; a page scrolls the window.
     let (top, bottom) = match view.query_selector(".kelisim-scroll").ok().flatten() {
         Some(area) => {
-            let r = area.rect();
-            (f(&r, "top"), f(&r, "bottom"))
+            let r = area.get_bounding_client_rect();
+            (r.top(), r.bottom())
         }
-        None => (0.0, js::Global::window().map_or(0.0, |w| f(&w.into(), "innerHeight"))),
+        None => (
+            0.0,
+            js::window().map_or(0.0, |w| f(&w.into(), "innerHeight")),
+        ),
     };
     let i = current(&extents, marked, top, bottom)?;
-    let s: Element = list.get_unchecked(i as u32).unchecked_into();
-    s.get_attribute("data-kelisim-clause")
+    js::element_at(&list, i as u32)?.get_attribute("data-kelisim-clause")
 }
 
 /// Starts (or reuses) the download of every document an open view needs,
@@ -330,7 +383,9 @@ fn reading(view: &Element) -> Option<String> {
 fn show_all(state: &Shared) -> Promise {
     let (url, lang) = {
         let st = state.borrow();
-        let Some(lang) = st.policy.lang else { return Promise::resolve(&JsValue::UNDEFINED) };
+        let Some(lang) = st.policy.lang else {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        };
         match document_url(st.session.config(), lang) {
             Some(u) => (String::from(u), lang),
             None => return Promise::resolve(&JsValue::UNDEFINED),
@@ -344,8 +399,19 @@ fn show_all(state: &Shared) -> Promise {
 
 /// The download of `url`: the one in flight or done, else a new one.
 fn load(state: &Shared, url: &str) -> Promise {
-    if let Some(l) = state.borrow().policy.loads.iter().rev().find(|l| l.url == url && !l.failed) {
-        return if l.doc.is_some() { Promise::resolve(&JsValue::UNDEFINED) } else { l.promise.clone() };
+    if let Some(l) = state
+        .borrow()
+        .policy
+        .loads
+        .iter()
+        .rev()
+        .find(|l| l.url == url && !l.failed)
+    {
+        return if l.doc.is_some() {
+            Promise::resolve(&JsValue::UNDEFINED)
+        } else {
+            l.promise.clone()
+        };
     }
     let weak = Rc::downgrade(state);
     let step = |stage: Stage| -> Step {
@@ -353,12 +419,21 @@ fn load(state: &Shared, url: &str) -> Promise {
         let url = String::from(url);
         Closure::new(move |v: JsValue| on_step(&weak, &url, stage, v))
     };
-    let steps = [step(Stage::Response), step(Stage::Body), step(Stage::Failed), step(Stage::Handled)];
+    let steps = [
+        step(Stage::Response),
+        step(Stage::Body),
+        step(Stage::Failed),
+        step(Stage::Handled),
+    ];
     let none = JsValue::UNDEFINED;
-    let promise = js::fetch(url).then(steps[0].as_ref(), &none).then(steps[1].as_ref(), steps[2].as_ref());
+    let promise = js::then_with(
+        &js::then_with(&js::fetch(url), steps[0].as_ref(), &none),
+        steps[1].as_ref(),
+        steps[2].as_ref(),
+    );
     // The failure is reported on the console and in the view; a caller that
     // ignores the promise should not add an "uncaught" error to that.
-    promise.then(&none, steps[3].as_ref());
+    let _ = js::then_with(&promise, &none, steps[3].as_ref());
     state.borrow_mut().policy.loads.push(Load {
         url: url.into(),
         promise: promise.clone(),
@@ -381,12 +456,19 @@ enum Stage {
     Handled,
 }
 
-fn on_step(weak: &Weak<RefCell<State>>, url: &str, stage: Stage, v: JsValue) -> Result<JsValue, JsValue> {
-    let Some(state) = weak.upgrade() else { return Ok(JsValue::UNDEFINED) };
+fn on_step(
+    weak: &Weak<RefCell<State>>,
+    url: &str,
+    stage: Stage,
+    v: JsValue,
+) -> Result<JsValue, JsValue> {
+    let Some(state) = weak.upgrade() else {
+        return Ok(JsValue::UNDEFINED);
+    };
     match stage {
         Stage::Response => {
             if js::get_property(&v, "ok").as_bool() == Some(true) {
-                return Ok(v.unchecked_into::<Response>().text().into());
+                return v.unchecked_into::<Response>().text().map(JsValue::from);
             }
             let mut problem = String::from("HTTP ");
             kelisim_core::value::push_int(&mut problem, f(&v, "status") as i64);
@@ -396,7 +478,13 @@ fn on_step(weak: &Weak<RefCell<State>>, url: &str, stage: Stage, v: JsValue) -> 
             let text = v.as_string().unwrap_or_default();
             let json = match js::parse_json(&text) {
                 Ok(j) => j,
-                Err(e) => return Err(failed(&state, url, &["the policy ", url, " is not valid JSON: ", &message(&e)])),
+                Err(e) => {
+                    return Err(failed(
+                        &state,
+                        url,
+                        &["the policy ", url, " is not valid JSON: ", &message(&e)],
+                    ))
+                }
             };
             let doc = convert::to_value(&json, &Path::Root, 0)
                 .map_err(Error::message)
@@ -405,17 +493,31 @@ fn on_step(weak: &Weak<RefCell<State>>, url: &str, stage: Stage, v: JsValue) -> 
                 Ok(doc) => {
                     {
                         let mut st = state.borrow_mut();
-                        if let Some(l) = st.policy.loads.iter_mut().rev().find(|l| l.url == url && !l.failed) {
+                        if let Some(l) = st
+                            .policy
+                            .loads
+                            .iter_mut()
+                            .rev()
+                            .find(|l| l.url == url && !l.failed)
+                        {
                             l.doc = Some(Rc::new(doc));
                         }
                     }
                     refresh(&state);
                     Ok(JsValue::UNDEFINED)
                 }
-                Err(m) => Err(failed(&state, url, &["the policy ", url, " is invalid: ", &m])),
+                Err(m) => Err(failed(
+                    &state,
+                    url,
+                    &["the policy ", url, " is invalid: ", &m],
+                )),
             }
         }
-        Stage::Failed => Err(failed(&state, url, &["could not load the policy ", url, ": ", &message(&v)])),
+        Stage::Failed => Err(failed(
+            &state,
+            url,
+            &["could not load the policy ", url, ": ", &message(&v)],
+        )),
         Stage::Handled => Ok(JsValue::UNDEFINED),
     }
 }
@@ -435,7 +537,13 @@ fn failed(state: &Shared, url: &str, parts: &[&str]) -> JsValue {
     js::error(&error);
     {
         let mut st = state.borrow_mut();
-        if let Some(l) = st.policy.loads.iter_mut().rev().find(|l| l.url == url && !l.failed) {
+        if let Some(l) = st
+            .policy
+            .loads
+            .iter_mut()
+            .rev()
+            .find(|l| l.url == url && !l.failed)
+        {
             l.failed = true;
         }
     }
@@ -463,12 +571,18 @@ fn render_all(state: &Shared, lang: Lang) {
     let st = state.borrow();
     let config = st.session.config();
     let pv = &st.policy;
-    let content = match document_url(config, lang).and_then(|u| pv.loads.iter().rev().find(|l| l.url == u)) {
-        Some(Load { doc: Some(doc), .. }) => Content::Ready(doc.clone()),
-        Some(Load { failed: true, .. }) => Content::Failed,
-        _ => Content::Loading,
-    };
-    for (v, dialog) in pv.dialog.iter().map(|v| (v, true)).chain(pv.places.iter().map(|v| (v, false))) {
+    let content =
+        match document_url(config, lang).and_then(|u| pv.loads.iter().rev().find(|l| l.url == u)) {
+            Some(Load { doc: Some(doc), .. }) => Content::Ready(doc.clone()),
+            Some(Load { failed: true, .. }) => Content::Failed,
+            _ => Content::Loading,
+        };
+    for (v, dialog) in pv
+        .dialog
+        .iter()
+        .map(|v| (v, true))
+        .chain(pv.places.iter().map(|v| (v, false)))
+    {
         render(config, lang, v, dialog, &content);
     }
 }
@@ -481,17 +595,32 @@ fn apply_goto(state: &Shared) {
     let ready = {
         let pv = &st.policy;
         let url = lang.and_then(|l| document_url(st.session.config(), l));
-        pv.loads.iter().rev().find(|l| Some(l.url.as_str()) == url).and_then(|l| l.doc.clone())
+        pv.loads
+            .iter()
+            .rev()
+            .find(|l| Some(l.url.as_str()) == url)
+            .and_then(|l| l.doc.clone())
     };
-    let (Some(doc), Some(lang)) = (ready, lang) else { return };
-    let Some((text, _)) = text_for(&doc, lang) else { return };
+    let (Some(doc), Some(lang)) = (ready, lang) else {
+        return;
+    };
+    let Some((text, _)) = text_for(&doc, lang) else {
+        return;
+    };
     let pv = &mut st.policy;
     for v in pv.dialog.iter_mut().chain(pv.places.iter_mut()) {
         let Some(goto) = v.goto.take() else { continue };
         let section = match goto.strip_prefix('#') {
-            Some(anchor) => v.el.query_selector(&cat(&["[id=\"", anchor, "\"]"])).ok().flatten(),
-            None => policy::nearest(text, &goto)
-                .and_then(|c| v.el.query_selector(&cat(&["[data-kelisim-clause=\"", c, "\"]"])).ok().flatten()),
+            Some(anchor) => {
+                v.el.query_selector(&cat(&["[id=\"", anchor, "\"]"]))
+                    .ok()
+                    .flatten()
+            }
+            None => policy::nearest(text, &goto).and_then(|c| {
+                v.el.query_selector(&cat(&["[data-kelisim-clause=\"", c, "\"]"]))
+                    .ok()
+                    .flatten()
+            }),
         };
         match section {
             Some(s) => {
@@ -524,7 +653,9 @@ fn date(iso: &str, lang: Lang) -> Element {
             let opts = js_sys::Object::new();
             dom::set(&opts, "dateStyle", &JsValue::from_str("long"));
             dom::set(&opts, "timeZone", &JsValue::from_str("UTC"));
-            js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_date_string(locale(lang), &opts).into()
+            js_sys::Date::new(&JsValue::from_f64(ms as f64))
+                .to_locale_date_string(locale(lang), &opts)
+                .into()
         }
         None => String::from(iso),
     };
@@ -535,11 +666,16 @@ fn date(iso: &str, lang: Lang) -> Element {
 /// and in the dialog a close button) and the loading, failure or policy body.
 fn render(config: &Config, lang: Lang, v: &View, dialog: bool, content: &Content) {
     // Focus on one of the view's buttons stays on the same button.
-    let focused = dom::document().and_then(|d| d.active_element()).filter(|a| v.el.contains(a));
+    let focused = dom::document()
+        .and_then(|d| d.active_element())
+        .filter(|a| v.el.contains(Some(a)));
     let focus_key = focused.as_ref().and_then(|a| {
         a.get_attribute("data-kelisim-lang")
             .map(|l| cat(&["[data-kelisim-lang=\"", &l, "\"]"]))
-            .or_else(|| a.get_attribute("data-kelisim-action").map(|x| cat(&["[data-kelisim-action=\"", &x, "\"]"])))
+            .or_else(|| {
+                a.get_attribute("data-kelisim-action")
+                    .map(|x| cat(&["[data-kelisim-action=\"", &x, "\"]"]))
+            })
     });
     let t = texts(lang);
     let pt = policy_texts(lang);
@@ -550,12 +686,31 @@ fn render(config: &Config, lang: Lang, v: &View, dialog: bool, content: &Content
         },
         _ => (None, lang),
     };
-    let class = if dialog { "kelisim-pview" } else { "kelisim kelisim-pview kelisim-inplace" };
-    let article = el("article", &[("class", class), ("data-kelisim-policy-view", ""), ("lang", text_lang.code())], None);
+    let class = if dialog {
+        "kelisim-pview"
+    } else {
+        "kelisim kelisim-pview kelisim-inplace"
+    };
+    let article = el(
+        "article",
+        &[
+            ("class", class),
+            ("data-kelisim-policy-view", ""),
+            ("lang", text_lang.code()),
+        ],
+        None,
+    );
     let head = el("div", &[("class", "kelisim-head")], None);
     let title_id = cat(&[v.prefix, "title"]);
     let title = text.map_or(t.policy, |x| x.title.as_str());
-    add(&head, &el(if dialog { "h2" } else { "h1" }, &[("id", &title_id), ("class", "kelisim-title")], Some(title)));
+    add(
+        &head,
+        &el(
+            if dialog { "h2" } else { "h1" },
+            &[("id", &title_id), ("class", "kelisim-title")],
+            Some(title),
+        ),
+    );
     if let Some(sw) = kelisim_web::lang_switch(config, lang, t) {
         add(&head, &sw);
     }
@@ -564,13 +719,30 @@ fn render(config: &Config, lang: Lang, v: &View, dialog: bool, content: &Content
             &head,
             &el(
                 "button",
-                &[("type", "button"), ("class", "kelisim-close"), ("data-kelisim-action", "close"), ("aria-label", t.close), ("title", t.close)],
+                &[
+                    ("type", "button"),
+                    ("class", "kelisim-close"),
+                    ("data-kelisim-action", "close"),
+                    ("aria-label", t.close),
+                    ("title", t.close),
+                ],
                 Some("×"),
             ),
         );
     }
     add(&article, &head);
-    let body = el("div", &[("class", if dialog { "kelisim-scroll" } else { "kelisim-pbody" })], None);
+    let body = el(
+        "div",
+        &[(
+            "class",
+            if dialog {
+                "kelisim-scroll"
+            } else {
+                "kelisim-pbody"
+            },
+        )],
+        None,
+    );
     match (content, text) {
         (Content::Ready(doc), Some(text)) => {
             policy_body(&body, doc, text, lang, text_lang, v.prefix, dialog);
@@ -578,13 +750,31 @@ fn render(config: &Config, lang: Lang, v: &View, dialog: bool, content: &Content
             kelisim_web::disclose_view::parties(&body, config, lang);
         }
         (Content::Loading, _) => {
-            article.set_attribute("aria-busy", "true");
-            add(&body, &el("p", &[("class", "kelisim-pstatus"), ("role", "status")], Some(pt.loading)));
+            let _ = article.set_attribute("aria-busy", "true");
+            add(
+                &body,
+                &el(
+                    "p",
+                    &[("class", "kelisim-pstatus"), ("role", "status")],
+                    Some(pt.loading),
+                ),
+            );
         }
         _ => {
-            let p = el("p", &[("class", "kelisim-perror"), ("role", "alert")], Some(pt.failed));
+            let p = el(
+                "p",
+                &[("class", "kelisim-perror"), ("role", "alert")],
+                Some(pt.failed),
+            );
             add_text(&p, " ");
-            add(&p, &el("a", &[("href", config.policy.url.get(lang))], Some(t.policy)));
+            add(
+                &p,
+                &el(
+                    "a",
+                    &[("href", config.policy.url.get(lang))],
+                    Some(t.policy),
+                ),
+            );
             add(&body, &p);
         }
     }
@@ -596,11 +786,26 @@ fn render(config: &Config, lang: Lang, v: &View, dialog: bool, content: &Content
     }
 }
 
-fn policy_body(body: &Element, doc: &PolicyDoc, text: &Text, lang: Lang, text_lang: Lang, prefix: &str, dialog: bool) {
+fn policy_body(
+    body: &Element,
+    doc: &PolicyDoc,
+    text: &Text,
+    lang: Lang,
+    text_lang: Lang,
+    prefix: &str,
+    dialog: bool,
+) {
     let pt = policy_texts(lang);
     let level = if dialog { 3 } else { 2 };
     if text_lang != lang {
-        add(body, &el("p", &[("class", "kelisim-pnotice"), ("lang", lang.code())], Some(pt.other_language)));
+        add(
+            body,
+            &el(
+                "p",
+                &[("class", "kelisim-pnotice"), ("lang", lang.code())],
+                Some(pt.other_language),
+            ),
+        );
     }
     // Version and date, operator, which text prevails: in the text's language.
     let tt = policy_texts(text_lang);
@@ -625,12 +830,23 @@ fn policy_body(body: &Element, doc: &PolicyDoc, text: &Text, lang: Lang, text_la
         add(body, &p);
     }
     if let Some(p) = doc.prevails {
-        let notice = if p == Lang::Kk { tt.kk_prevails } else { tt.ru_prevails };
-        add(body, &el("p", &[("class", "kelisim-pnotice")], Some(notice)));
+        let notice = if p == Lang::Kk {
+            tt.kk_prevails
+        } else {
+            tt.ru_prevails
+        };
+        add(
+            body,
+            &el("p", &[("class", "kelisim-pnotice")], Some(notice)),
+        );
     }
     let ids = anchors(text, prefix);
     if !text.sections.is_empty() {
-        let nav = el("nav", &[("class", "kelisim-toc"), ("aria-label", tt.contents)], None);
+        let nav = el(
+            "nav",
+            &[("class", "kelisim-toc"), ("aria-label", tt.contents)],
+            None,
+        );
         add(&nav, &el(heading(level), &[], Some(tt.contents)));
         let list = el("ol", &[], None);
         toc(&list, &text.sections, &mut ids.iter(), 1);
@@ -673,34 +889,70 @@ fn heading(level: usize) -> &'static str {
 }
 
 /// The table of contents: top-level clauses and every clause with a heading.
-fn toc<'a>(list: &Element, sections: &[Section], ids: &mut impl Iterator<Item = &'a String>, depth: usize) {
+fn toc<'a>(
+    list: &Element,
+    sections: &[Section],
+    ids: &mut impl Iterator<Item = &'a String>,
+    depth: usize,
+) {
     for s in sections {
         let id = ids.next().map_or("", |s| s.as_str());
         if depth == 1 || s.heading.is_some() {
-            let li = el("li", &[("class", if depth == 1 { "kelisim-toc1" } else { "kelisim-toc2" })], None);
+            let li = el(
+                "li",
+                &[(
+                    "class",
+                    if depth == 1 {
+                        "kelisim-toc1"
+                    } else {
+                        "kelisim-toc2"
+                    },
+                )],
+                None,
+            );
             let mut label = s.number.clone();
             for span in s.heading.iter().flatten() {
                 label.push(' ');
                 label.push_str(span.text.trim());
             }
-            add(&li, &el("a", &[("href", &cat(&["#", id])), ("data-kelisim-toc", "")], Some(&label)));
+            add(
+                &li,
+                &el(
+                    "a",
+                    &[("href", &cat(&["#", id])), ("data-kelisim-toc", "")],
+                    Some(&label),
+                ),
+            );
             add(list, &li);
         }
         toc(list, &s.sections, ids, depth + 1);
     }
 }
 
-fn section<'a>(parent: &Element, s: &Section, ids: &mut impl Iterator<Item = &'a String>, level: usize) {
+fn section<'a>(
+    parent: &Element,
+    s: &Section,
+    ids: &mut impl Iterator<Item = &'a String>,
+    level: usize,
+) {
     let id = ids.next().map_or("", |s| s.as_str());
     let sec = el(
         "section",
-        &[("id", id), ("class", "kelisim-clause"), ("data-kelisim-clause", &s.clause), ("tabindex", "-1")],
+        &[
+            ("id", id),
+            ("class", "kelisim-clause"),
+            ("data-kelisim-clause", &s.clause),
+            ("tabindex", "-1"),
+        ],
         None,
     );
     match &s.heading {
         Some(h) => {
             let hn = el(heading(level), &[], None);
-            add(&hn, &el("span", &[("class", "kelisim-num")], Some(&s.number)));
+            add(
+                &hn,
+                &el("span", &[("class", "kelisim-num")], Some(&s.number)),
+            );
             add_text(&hn, " ");
             spans(&hn, h);
             add(&sec, &hn);
@@ -741,7 +993,11 @@ fn blocks(parent: &Element, list: &[Block], lead: Option<&str>) {
                 }
                 let marked = items.iter().any(|i| i.marker.is_some());
                 let class = if marked { "kelisim-marked" } else { "" };
-                let l = el(if *ordered { "ol" } else { "ul" }, &[("class", class)], None);
+                let l = el(
+                    if *ordered { "ol" } else { "ul" },
+                    &[("class", class)],
+                    None,
+                );
                 for item in items {
                     let li = el("li", &[], None);
                     blocks(&li, &item.blocks, item.marker.as_deref());
@@ -756,7 +1012,11 @@ fn blocks(parent: &Element, list: &[Block], lead: Option<&str>) {
                     add(parent, &p);
                 }
                 // Focusable, so a keyboard can scroll a table wider than the screen.
-                let wrap = el("div", &[("class", "kelisim-table"), ("tabindex", "0")], None);
+                let wrap = el(
+                    "div",
+                    &[("class", "kelisim-table"), ("tabindex", "0")],
+                    None,
+                );
                 let table = el("table", &[], None);
                 for (i, row) in rows.iter().enumerate() {
                     let tr = el("tr", &[], None);
@@ -764,7 +1024,7 @@ fn blocks(parent: &Element, list: &[Block], lead: Option<&str>) {
                     for cell in row {
                         let c = el(if head { "th" } else { "td" }, &[], None);
                         if head {
-                            c.set_attribute("scope", "col");
+                            let _ = c.set_attribute("scope", "col");
                         }
                         spans(&c, cell);
                         add(&tr, &c);
@@ -800,12 +1060,16 @@ fn spans(parent: &Element, list: &[Span]) {
                 let a = el("a", &[("href", href)], Some(&s.text));
                 // `get` rather than indexing: no bounds-check panic (and its
                 // formatting code) in the module.
-                let web = href.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("http"));
+                let web = href
+                    .get(..4)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("http"));
                 let same_site = !origin.is_empty()
-                    && href.get(..origin.len()).is_some_and(|s| s.eq_ignore_ascii_case(&origin))
+                    && href
+                        .get(..origin.len())
+                        .is_some_and(|s| s.eq_ignore_ascii_case(&origin))
                     && href.as_bytes().get(origin.len()) == Some(&b'/');
                 if web && !same_site {
-                    a.set_attribute("rel", "noopener noreferrer");
+                    let _ = a.set_attribute("rel", "noopener noreferrer");
                 }
                 add(&into, &a);
             }

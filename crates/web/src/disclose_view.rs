@@ -63,10 +63,10 @@ pub fn dialog(config: &Config, lang: Lang, kind: Kind, party: &str, host: &str) 
         None,
     );
     if !party.is_empty() {
-        dialog.set_attribute("data-kelisim-party", party);
+        let _ = dialog.set_attribute("data-kelisim-party", party);
     }
     if !host.is_empty() {
-        dialog.set_attribute("data-kelisim-host", host);
+        let _ = dialog.set_attribute("data-kelisim-host", host);
     }
     let body = el("div", &[("class", "kelisim-scroll")], None);
     let title = |text: &str| el("h2", &[("id", "kelisim-disclosure-title"), ("class", "kelisim-title")], Some(text));

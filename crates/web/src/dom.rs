@@ -6,13 +6,13 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::cat;
-use crate::js::{self, Document, Element, Event, HtmlDocument, Storage, Target};
 use crate::core::config::CookieOptions;
 use crate::core::value::push_int;
+use crate::js::{self, Document, Element, Event, EventTarget, HtmlDocument, Storage};
 
 /// The page's document, if there is one.
 pub fn document() -> Option<Document> {
-    js::Global::document()
+    js::document()
 }
 
 /// The document, for building elements: only called after `start` found it.
@@ -34,20 +34,30 @@ pub const PASSIVE: u8 = 4;
 
 /// An event listener that is removed when dropped.
 pub struct Listener {
-    target: Target,
+    target: EventTarget,
     kind: &'static str,
     capture: bool,
     callback: Closure<dyn FnMut(&Event)>,
 }
 
 /// Adds `callback` for `kind` events on `target` with the `CAPTURE`, `ONCE`
-/// and `PASSIVE` options in `flags` (all three always passed, as booleans).
-pub fn listen(target: &Target, kind: &'static str, flags: u8, callback: Closure<dyn FnMut(&Event)>) -> Listener {
-    let options = js_sys::Object::new();
-    for (name, bit) in [("capture", CAPTURE), ("once", ONCE), ("passive", PASSIVE)] {
-        set(&options, name, &JsValue::from_bool(flags & bit != 0));
-    }
-    target.add_listener(kind, callback.as_ref(), &options);
+/// and `PASSIVE` options in `flags`.
+pub fn listen(
+    target: &EventTarget,
+    kind: &'static str,
+    flags: u8,
+    callback: impl FnMut(&Event) + 'static,
+) -> Listener {
+    let callback = Closure::<dyn FnMut(&Event)>::new(callback);
+    let options = js::AddEventListenerOptions::new();
+    options.set_capture(flags & CAPTURE != 0);
+    options.set_once(flags & ONCE != 0);
+    options.set_passive(flags & PASSIVE != 0);
+    let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
+        kind,
+        callback.as_ref().unchecked_ref(),
+        &options,
+    );
     Listener {
         target: target.clone(),
         kind,
@@ -58,15 +68,23 @@ pub fn listen(target: &Target, kind: &'static str, flags: u8, callback: Closure<
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        self.target.remove_listener(self.kind, self.callback.as_ref(), self.capture);
+        let _ = self.target.remove_event_listener_with_callback_and_bool(
+            self.kind,
+            self.callback.as_ref().unchecked_ref(),
+            self.capture,
+        );
     }
 }
 
 /// Creates `<tag>` with attributes and an optional text child.
 pub fn el(tag: &str, attrs: &[(&str, &str)], text: Option<&str>) -> Element {
-    let e = doc().create_element(tag);
+    // Only the shell's own tag and attribute names: createElement and
+    // setAttribute cannot throw for them.
+    let e = doc()
+        .create_element(tag)
+        .unwrap_or_else(|_| core::arch::wasm32::unreachable());
     for (k, v) in attrs {
-        e.set_attribute(k, v);
+        let _ = e.set_attribute(k, v);
     }
     if text.is_some() {
         e.set_text_content(text);
@@ -76,18 +94,18 @@ pub fn el(tag: &str, attrs: &[(&str, &str)], text: Option<&str>) -> Element {
 
 /// Appends `child` to `parent`.
 pub fn add(parent: &Element, child: &Element) {
-    parent.append(child);
+    let _ = parent.append_with_node_1(child);
 }
 
 /// Appends `text` to `parent` as a text node.
 pub fn add_text(parent: &Element, text: &str) {
-    parent.append(&JsValue::from_str(text));
+    let _ = parent.append_with_str_1(text);
 }
 
 /// Moves keyboard focus to `selector` inside `root`, if it exists.
 pub fn focus(root: &Element, selector: &str) {
     if let Ok(Some(e)) = root.query_selector(selector) {
-        e.focus();
+        js::focus(&e);
     }
 }
 
@@ -106,7 +124,7 @@ fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
         s.push_str("; Domain=");
         s.push_str(d);
     }
-    if js::Location::protocol().as_string().is_some_and(|p| p == "https:") {
+    if js::protocol() == "https:" {
         s.push_str("; Secure");
     }
     s
@@ -114,7 +132,9 @@ fn cookie_line(opts: &CookieOptions, value: &str, max_age: i64) -> String {
 
 /// Writes the consent cookie. Returns whether the browser kept it.
 pub fn write_cookie(opts: &CookieOptions, value: &str, max_age: i64) -> bool {
-    let Some(doc) = html_document() else { return false };
+    let Some(doc) = html_document() else {
+        return false;
+    };
     let _ = doc.set_cookie(&cookie_line(opts, value, max_age));
     // Any of the values: a copy at another path may be listed first.
     let jar = doc.cookie().unwrap_or_default();
@@ -130,7 +150,7 @@ pub fn delete_cookie(opts: &CookieOptions) {
 
 /// `localStorage`, when the browser lets us have it.
 pub fn storage() -> Option<Storage> {
-    js::Global::window()?.local_storage().ok().flatten()
+    js::window()?.local_storage().ok().flatten()
 }
 
 /// 16 bytes from `crypto.getRandomValues`.

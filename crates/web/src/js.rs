@@ -1,12 +1,24 @@
-//! The browser calls the shell makes, declared here instead of taken from
-//! `web-sys`: each binding becomes an import with its own JS wrapper, so the
-//! set is kept small. Calls that cannot fail with the arguments the shell
-//! passes have no exception wrapper; the ones that can (storage, cookies,
-//! selectors, `showModal`, `crypto`) return a `Result`.
+//! The browser as the modules see it: WebIDL-generated types from `web-sys`
+//! (an event's target is an `EventTarget`, a `querySelectorAll` answer a
+//! `NodeList`) and JS built-ins from `js-sys`, plus the few calls both lack.
+//! Calls that can throw return a `Result`; helpers here drop the error only
+//! where the shell has nothing better to do with it, and say so.
 
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
+pub use js_sys::{Array, Function, Object, Promise};
+pub use web_sys::{
+    AddEventListenerOptions, BroadcastChannel, CustomEvent, CustomEventInit, Document, DomRect,
+    Element, Event, EventTarget, HtmlDialogElement, HtmlDocument, HtmlElement, HtmlInputElement,
+    KeyboardEvent, Location, MessageEvent, MouseEvent, MouseEventInit, MutationObserver,
+    MutationObserverInit, Navigator, Node, NodeList, Response, Storage, StorageEvent, Url, Window,
+};
+
+// `Intl.DisplayNames`, declared here with only the calls the shell makes
+// (js-sys's binding needs an options type per call). `navigator.globalPrivacyControl`
+// is a proposal, not in the WebIDL web-sys is generated from: read as a property.
 #[wasm_bindgen]
 extern "C" {
     /// `Intl.DisplayNames` (country names in the visitor's language).
@@ -24,415 +36,142 @@ extern "C" {
     /// `Intl.DisplayNames.supportedLocalesOf(locale)`: whether the browser has names
     /// in that language (without them it would answer in its own default language).
     #[wasm_bindgen(static_method_of = DisplayNames, js_namespace = Intl, js_class = DisplayNames, js_name = supportedLocalesOf)]
-    pub fn supported_locales_of(locale: &str) -> js_sys::Array;
-
-    /// Any `EventTarget`.
-    #[derive(Clone)]
-    pub type Target;
-
-    /// `target.addEventListener(kind, callback, options)`.
-    #[wasm_bindgen(method, js_name = addEventListener)]
-    pub fn add_listener(this: &Target, kind: &str, callback: &JsValue, options: &JsValue);
-
-    /// `target.removeEventListener(kind, callback, capture)`.
-    #[wasm_bindgen(method, js_name = removeEventListener)]
-    pub fn remove_listener(this: &Target, kind: &str, callback: &JsValue, capture: bool);
-
-    /// `target.dispatchEvent(event)`.
-    #[wasm_bindgen(method, js_name = dispatchEvent)]
-    pub fn dispatch_event(this: &Target, event: &CustomEvent);
-
-    /// A `Document` or an `Element` (what `querySelector` works on).
-    #[derive(Clone)]
-    #[wasm_bindgen(extends = Target)]
-    pub type Node;
-
-    /// The first match of `selector`.
-    #[wasm_bindgen(method, catch, js_name = querySelector)]
-    pub fn query_selector(this: &Node, selector: &str) -> Result<Option<Element>, JsValue>;
-
-    /// `window`.
-    #[derive(Clone)]
-    #[wasm_bindgen(extends = Target)]
-    pub type Window;
-
-    /// `globalThis`: the page's globals are read as its properties, so a
-    /// missing one (no `window` in a worker) reads as `undefined`.
-    #[wasm_bindgen(js_name = globalThis)]
-    pub type Global;
-
-    /// `window`, absent outside a page (a worker).
-    #[wasm_bindgen(static_method_of = Global, getter)]
-    pub fn window() -> Option<Window>;
-
-    /// `document`, absent outside a page (a worker).
-    #[wasm_bindgen(static_method_of = Global, getter)]
-    pub fn document() -> Option<Document>;
-
-    /// `window.localStorage`; throws when storage is blocked.
-    #[wasm_bindgen(method, getter, catch, js_name = localStorage)]
-    pub fn local_storage(this: &Window) -> Result<Option<Storage>, JsValue>;
-
-    /// `document`.
-    #[derive(Clone)]
-    #[wasm_bindgen(extends = Node, extends = Target)]
-    pub type Document;
-
-    /// `document.body`.
-    #[wasm_bindgen(method, getter)]
-    pub fn body(this: &Document) -> Option<Element>;
-
-    /// `document.head`.
-    #[wasm_bindgen(method, getter)]
-    pub fn head(this: &Document) -> Option<Element>;
-
-    /// `document.documentElement`.
-    #[wasm_bindgen(method, getter, js_name = documentElement)]
-    pub fn document_element(this: &Document) -> Option<Element>;
-
-    /// `document.activeElement`.
-    #[wasm_bindgen(method, getter, js_name = activeElement)]
-    pub fn active_element(this: &Document) -> Option<Element>;
-
-    /// `document.createElement(tag)`.
-    #[wasm_bindgen(method, js_name = createElement)]
-    pub fn create_element(this: &Document, tag: &str) -> Element;
-
-    /// An HTML document (the only kind with `document.cookie` here).
-    #[wasm_bindgen(js_name = HTMLDocument)]
-    pub type HtmlDocument;
-
-    /// `document.cookie`; throws in sandboxed documents.
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn cookie(this: &HtmlDocument) -> Result<String, JsValue>;
-
-    /// `document.cookie = line`.
-    #[wasm_bindgen(method, setter, catch)]
-    pub fn set_cookie(this: &HtmlDocument, line: &str) -> Result<(), JsValue>;
-
-    /// An element.
-    #[derive(Clone)]
-    #[wasm_bindgen(extends = Node, extends = Target)]
-    pub type Element;
-
-    /// `element.setAttribute(name, value)`.
-    #[wasm_bindgen(method, js_name = setAttribute)]
-    pub fn set_attribute(this: &Element, name: &str, value: &str);
-
-    /// `element.getAttribute(name)`.
-    #[wasm_bindgen(method, js_name = getAttribute)]
-    pub fn get_attribute(this: &Element, name: &str) -> Option<String>;
-
-    /// `element.removeAttribute(name)`.
-    #[wasm_bindgen(method, js_name = removeAttribute)]
-    pub fn remove_attribute(this: &Element, name: &str);
-
-    /// `element.textContent = text` (`None` removes every child).
-    #[wasm_bindgen(method, setter, js_name = textContent)]
-    pub fn set_text_content(this: &Element, text: Option<&str>);
-
-    /// `element.append(child)`: an element, or a string as a text node.
-    #[wasm_bindgen(method)]
-    pub fn append(this: &Element, child: &JsValue);
-
-    /// `element.prepend(child)`.
-    #[wasm_bindgen(method)]
-    pub fn prepend(this: &Element, child: &Element);
-
-    /// Every match of `selector`, as an array-like `NodeList`.
-    #[wasm_bindgen(method, catch, js_name = querySelectorAll)]
-    pub fn query_selector_all(this: &Element, selector: &str) -> Result<js_sys::Array, JsValue>;
-
-    /// `element.closest(selector)`.
-    #[wasm_bindgen(method, catch)]
-    pub fn closest(this: &Element, selector: &str) -> Result<Option<Element>, JsValue>;
-
-    /// `element.contains(other)`.
-    #[wasm_bindgen(method)]
-    pub fn contains(this: &Element, other: &Element) -> bool;
-
-    /// `element.focus()`.
-    #[wasm_bindgen(method)]
-    pub fn focus(this: &Element);
-
-    /// `dialog.showModal()`; throws when the dialog is not in the document.
-    #[wasm_bindgen(method, catch, js_name = showModal)]
-    pub fn show_modal(this: &Element) -> Result<(), JsValue>;
-
-    /// `input.checked`.
-    #[wasm_bindgen(method, getter)]
-    pub fn checked(this: &Element) -> bool;
-
-    /// An event.
-    pub type Event;
-
-    /// `event.target` (an element for the events the shell listens to on its root).
-    #[wasm_bindgen(method, getter)]
-    pub fn target(this: &Event) -> Option<Element>;
-
-    /// `event.preventDefault()`.
-    #[wasm_bindgen(method, js_name = preventDefault)]
-    pub fn prevent_default(this: &Event);
-
-    /// `event.key`: set on keyboard events only.
-    #[wasm_bindgen(method, getter)]
-    pub fn key(this: &Event) -> Option<String>;
-
-    /// A `CustomEvent`.
-    pub type CustomEvent;
-
-    /// `new CustomEvent(name, init)`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(name: &str, init: &JsValue) -> CustomEvent;
-
-    /// `localStorage`.
-    pub type Storage;
-
-    /// `storage.getItem(key)`.
-    #[wasm_bindgen(method, catch, js_name = getItem)]
-    pub fn get_item(this: &Storage, key: &str) -> Result<Option<String>, JsValue>;
-
-    /// `storage.setItem(key, value)`.
-    #[wasm_bindgen(method, catch, js_name = setItem)]
-    pub fn set_item(this: &Storage, key: &str, value: &str) -> Result<(), JsValue>;
-
-    /// `navigator`.
-    #[wasm_bindgen(js_name = navigator)]
-    pub type Navigator;
-
-    /// `navigator.languages`.
-    #[wasm_bindgen(static_method_of = Navigator, getter)]
-    pub fn languages() -> js_sys::Array;
-
-    /// `location`.
-    #[wasm_bindgen(js_name = location)]
-    pub type Location;
-
-    /// `location.protocol`.
-    #[wasm_bindgen(static_method_of = Location, getter)]
-    pub fn protocol() -> JsValue;
-
-    /// `crypto.getRandomValues(buf)`.
-    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
-    pub fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
-
-    /// `Reflect.set(object, key, value)`: cannot throw on the objects the
-    /// shell passes (its own plain objects and elements).
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    pub fn set_property(object: &JsValue, key: &str, value: &JsValue);
-
-    /// `console.warn(message)`.
-    #[wasm_bindgen(js_namespace = console)]
-    pub fn warn(message: &str);
-
-    /// `console.error(error)`.
-    #[wasm_bindgen(js_namespace = console)]
-    pub fn error(error: &JsValue);
-
-    // The policy view.
-
-    /// `fetch(url)`: resolves to the response, rejects on a network error.
-    pub fn fetch(url: &str) -> Promise;
-
-    /// A `Promise`.
-    #[derive(Clone)]
-    pub type Promise;
-
-    /// `promise.then(onFulfilled, onRejected)` (either may be `undefined`).
-    #[wasm_bindgen(method)]
-    pub fn then(this: &Promise, ok: &JsValue, err: &JsValue) -> Promise;
-
-    /// `Promise.resolve(value)`.
-    #[wasm_bindgen(static_method_of = Promise)]
-    pub fn resolve(value: &JsValue) -> Promise;
-
-    /// `Promise.reject(reason)`.
-    #[wasm_bindgen(static_method_of = Promise)]
-    pub fn reject(reason: &JsValue) -> Promise;
-
-    /// A fetch `Response`.
-    pub type Response;
-
-    /// `response.text()`.
-    #[wasm_bindgen(method)]
-    pub fn text(this: &Response) -> Promise;
-
-    /// `JSON.parse(text)`; throws a `SyntaxError` on bad JSON.
-    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
-    pub fn parse_json(text: &str) -> Result<JsValue, JsValue>;
-
-    /// `Reflect.get(object, key)`: reads a property the shell has no binding
-    /// for (one import serves every such read).
-    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
-    pub fn get_property(object: &JsValue, key: &str) -> JsValue;
-
-    /// `element.getBoundingClientRect()` (read through `get_property`).
-    #[wasm_bindgen(method, js_name = getBoundingClientRect)]
-    pub fn rect(this: &Element) -> JsValue;
-
-    /// `element.scrollIntoView()`.
-    #[wasm_bindgen(method, js_name = scrollIntoView)]
-    pub fn scroll_into_view(this: &Element);
+    pub fn supported_locales_of(locale: &str) -> Array;
 }
 
-/// What receipts use: a function call (the delivery's intake) and `URL`.
-#[wasm_bindgen]
-extern "C" {
-    /// A JS function.
-    #[derive(Clone)]
-    #[wasm_bindgen(js_name = Function)]
-    pub type Func;
-
-    /// `f.call(null, a)`; a throwing function is an `Err`.
-    #[wasm_bindgen(method, catch, js_name = call)]
-    pub fn call1(this: &Func, this_arg: &JsValue, a: &JsValue) -> Result<JsValue, JsValue>;
-
-    /// A parsed `URL`.
-    #[wasm_bindgen(js_name = URL)]
-    pub type Url;
-
-    /// `new URL(url, base)`; throws for a URL it cannot parse.
-    #[wasm_bindgen(constructor, catch, js_class = URL)]
-    pub fn new(url: &str, base: &str) -> Result<Url, JsValue>;
-
-    /// `url.href`.
-    #[wasm_bindgen(method, getter)]
-    pub fn href(this: &Url) -> String;
-
-    /// `document.baseURI`.
-    #[wasm_bindgen(method, getter, js_name = baseURI)]
-    pub fn base_uri(this: &Document) -> String;
+/// `navigator.globalPrivacyControl === true`.
+pub fn global_privacy_control() -> bool {
+    window().is_some_and(|w| {
+        get_property(&w.navigator(), "globalPrivacyControl").as_bool() == Some(true)
+    })
 }
 
-// Browser calls for gated scripts and embeds, Consent Mode, GPC and other tabs.
-#[wasm_bindgen]
-extern "C" {
-    /// `element.getAttributeNames()`.
-    #[wasm_bindgen(method, js_name = getAttributeNames)]
-    pub fn attribute_names(this: &Element) -> js_sys::Array;
-
-    /// `element.after(node)`.
-    #[wasm_bindgen(method)]
-    pub fn after(this: &Element, node: &Element);
-
-    /// `element.remove()`.
-    #[wasm_bindgen(method)]
-    pub fn remove(this: &Element);
-
-
-    /// `Reflect.apply(f, this, args)`: calls a page function (`gtag`), which may throw.
-    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = apply)]
-    pub fn apply(f: &JsValue, this: &JsValue, args: &js_sys::Array) -> Result<JsValue, JsValue>;
-
-    /// `navigator.globalPrivacyControl` (undefined where not supported).
-    #[wasm_bindgen(static_method_of = Navigator, js_class = "navigator", getter, js_name = globalPrivacyControl)]
-    pub fn global_privacy_control() -> JsValue;
-
-    /// `location.hostname`.
-    #[wasm_bindgen(static_method_of = Location, js_class = "location", getter)]
-    pub fn hostname() -> String;
-
-    /// `location.pathname`.
-    #[wasm_bindgen(static_method_of = Location, js_class = "location", getter)]
-    pub fn pathname() -> String;
-
-    /// `location.reload()`.
-    #[wasm_bindgen(static_method_of = Location, js_class = "location")]
-    pub fn reload();
-
-    /// `storage.length`.
-    #[wasm_bindgen(method, getter)]
-    pub fn length(this: &Storage) -> u32;
-
-    /// `storage.key(i)`.
-    #[wasm_bindgen(method)]
-    pub fn key(this: &Storage, i: u32) -> Option<String>;
-
-    /// `storage.removeItem(key)`.
-    #[wasm_bindgen(method, js_name = removeItem)]
-    pub fn remove_item(this: &Storage, key: &str);
-
-    /// `event.data` of a `message` event.
-    #[wasm_bindgen(method, getter)]
-    pub fn data(this: &Event) -> JsValue;
-
-    /// `event.newValue` of a `storage` event.
-    #[wasm_bindgen(method, getter, js_name = newValue)]
-    pub fn new_value(this: &Event) -> Option<String>;
-
-    /// A `MutationObserver`.
-    pub type MutationObserver;
-
-    /// `new MutationObserver(callback)`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(callback: &JsValue) -> MutationObserver;
-
-    /// `observer.observe(target, options)`.
-    #[wasm_bindgen(method)]
-    pub fn observe(this: &MutationObserver, target: &Element, options: &JsValue);
-
-    /// `observer.disconnect()`.
-    #[wasm_bindgen(method)]
-    pub fn disconnect(this: &MutationObserver);
-
-    /// A `BroadcastChannel`.
-    #[derive(Clone)]
-    #[wasm_bindgen(extends = Target)]
-    pub type BroadcastChannel;
-
-    /// `new BroadcastChannel(name)`; throws where there is none.
-    #[wasm_bindgen(catch, constructor)]
-    pub fn new(name: &str) -> Result<BroadcastChannel, JsValue>;
-
-    /// `channel.postMessage(data)`.
-    #[wasm_bindgen(method, js_name = postMessage)]
-    pub fn post_message(this: &BroadcastChannel, data: &JsValue);
-
-    /// `channel.close()`.
-    #[wasm_bindgen(method)]
-    pub fn close(this: &BroadcastChannel);
+/// `window`, absent outside a page (a worker).
+pub fn window() -> Option<Window> {
+    web_sys::window()
 }
 
-// Third-party link and OAuth disclosures (`disclose.rs`).
+/// `document`, absent outside a page (a worker).
+pub fn document() -> Option<Document> {
+    window()?.document()
+}
+
+/// `window.location`.
+pub fn location() -> Option<Location> {
+    Some(window()?.location())
+}
+
+/// `object[key]` (`Reflect.get`); `undefined` when `object` is not an object.
+pub fn get_property(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `object[key] = value` (`Reflect.set`); nothing when `object` is not an object.
+pub fn set_property(object: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// `console.warn(message)`.
+pub fn warn(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(message));
+}
+
+/// `console.error(error)`.
+pub fn error(error: &JsValue) {
+    web_sys::console::error_1(error);
+}
+
+/// `JSON.parse(text)`.
+pub fn parse_json(text: &str) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(text)
+}
+
+/// `fetch(url)`: a rejected promise when there is no window.
+pub fn fetch(url: &str) -> Promise {
+    match window() {
+        Some(w) => w.fetch_with_str(url),
+        None => Promise::reject(&JsValue::from_str("no window to fetch with")),
+    }
+}
+
+/// Fills `buf` from `crypto.getRandomValues`.
+pub fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue> {
+    window()
+        .ok_or_else(|| JsValue::from_str("no window"))?
+        .crypto()?
+        .get_random_values_with_u8_array(buf)
+        .map(drop)
+}
+
+/// `Reflect.apply(f, this, args)`: calls a page function (`gtag`), which may throw.
+pub fn apply(f: &JsValue, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+    let f = f
+        .dyn_ref::<Function>()
+        .ok_or_else(|| JsValue::from_str("not a function"))?;
+    js_sys::Reflect::apply(f, this, args)
+}
+
+/// `new CustomEvent(name, {detail})`.
+pub fn custom_event(name: &str, detail: &JsValue) -> Option<CustomEvent> {
+    let init = CustomEventInit::new();
+    init.set_detail(detail);
+    CustomEvent::new_with_event_init_dict(name, &init).ok()
+}
+
+/// The event's target when it is an element (a text node or the window is not).
+pub fn target_element(e: &Event) -> Option<Element> {
+    e.target()?.dyn_into::<Element>().ok()
+}
+
+/// `element.focus()` for an HTML element (others cannot take focus).
+pub fn focus(e: &Element) {
+    if let Some(h) = e.dyn_ref::<HtmlElement>() {
+        let _ = h.focus();
+    }
+}
+
+/// Whether a checkbox is checked (false for anything else).
+pub fn checked(e: &Element) -> bool {
+    e.dyn_ref::<HtmlInputElement>().is_some_and(|i| i.checked())
+}
+
+/// The elements of a `NodeList` that are elements.
+pub fn elements(list: &NodeList) -> impl Iterator<Item = Element> + '_ {
+    (0..list.length()).filter_map(move |i| list.item(i)?.dyn_into::<Element>().ok())
+}
+
+/// `location.protocol`, `""` outside a page.
+pub fn protocol() -> String {
+    location()
+        .and_then(|l| l.protocol().ok())
+        .unwrap_or_default()
+}
+
+/// `navigator.languages`, empty outside a page.
+pub fn languages() -> Array {
+    window()
+        .map(|w| w.navigator().languages())
+        .unwrap_or_default()
+}
+
 #[wasm_bindgen]
 extern "C" {
+    /// A promise seen through `then` with functions whose results chain
+    /// (js-sys's `Promise::then` takes callbacks that return nothing).
+    #[wasm_bindgen(js_name = Promise)]
+    type Chain;
 
-    /// `event.defaultPrevented`.
-    #[wasm_bindgen(method, getter, js_name = defaultPrevented)]
-    pub fn default_prevented(this: &Event) -> bool;
-
-    /// `event.button` (mouse events; 0 is the primary button, 1 the middle one).
-    #[wasm_bindgen(method, getter)]
-    pub fn button(this: &Event) -> i32;
-
-    /// `event.altKey`.
-    #[wasm_bindgen(method, getter, js_name = altKey)]
-    pub fn alt_key(this: &Event) -> bool;
-
-    /// `element.previousElementSibling`.
-    #[wasm_bindgen(method, getter, js_name = previousElementSibling)]
-    pub fn previous_element_sibling(this: &Element) -> Option<Element>;
-
-    /// `element.matches(selector)`; the shell passes only valid selectors.
     #[wasm_bindgen(method)]
-    pub fn matches(this: &Element, selector: &str) -> bool;
+    fn then(this: &Chain, ok: &JsValue, err: &JsValue) -> Promise;
+}
 
-    /// `event.stopImmediatePropagation()`.
-    #[wasm_bindgen(method, js_name = stopImmediatePropagation)]
-    pub fn stop_immediate_propagation(this: &Event);
+/// `promise.then(ok, err)`: `ok` and `err` are JS functions (or `undefined`)
+/// whose results and throws settle the returned promise.
+pub fn then_with(promise: &Promise, ok: &JsValue, err: &JsValue) -> Promise {
+    promise.unchecked_ref::<Chain>().then(ok, err)
+}
 
-    /// `new MouseEvent(type, init)`: `init` may be another mouse event (its
-    /// button, modifier keys and coordinates are copied).
-    #[wasm_bindgen(js_name = MouseEvent)]
-    pub type MouseEvent;
-
-    /// `new MouseEvent(type, init)`.
-    #[wasm_bindgen(constructor, js_class = MouseEvent)]
-    pub fn new(kind: &str, init: &JsValue) -> MouseEvent;
-
-    /// `target.dispatchEvent(event)` for a replayed mouse event: its handlers
-    /// and default action (following a link, submitting a form) run as for
-    /// the original.
-    #[wasm_bindgen(method, js_name = dispatchEvent)]
-    pub fn replay(this: &Target, event: &MouseEvent);
+/// Element `i` of a `NodeList` the shell selected with an element selector.
+pub fn element_at(list: &NodeList, i: u32) -> Option<Element> {
+    list.item(i)?.dyn_into::<Element>().ok()
 }

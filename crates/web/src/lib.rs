@@ -81,7 +81,7 @@ pub fn warn(msg: &str) {
 /// The closest ancestor-or-self of the event target matching `selector` (none
 /// when the target is not an element: `closest` then throws).
 pub fn target_with(e: &Event, selector: &str) -> Option<Element> {
-    e.target()?.closest(selector).ok().flatten()
+    js::target_element(e)?.closest(selector).ok().flatten()
 }
 
 /// The language switch (a group of buttons), when the site offers more than one language.
