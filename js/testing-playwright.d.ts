@@ -1,0 +1,50 @@
+// Types for kelisim/testing/playwright. The helpers take Playwright's own
+// objects; only the methods used are named here, so any Playwright works.
+import type { Config, Consent } from "./kelisim.js";
+import type { Choice, ConsentCookie, ConsentCookieOptions } from "./testing.js";
+import type { NoConsentReason } from "./server.js";
+
+/** The part of Playwright's BrowserContext the helpers use. */
+export interface ContextLike {
+  addCookies(cookies: ConsentCookie[]): Promise<void>;
+  newPage(): Promise<PageLike>;
+}
+
+/** The part of Playwright's Page the helpers use. */
+export interface PageLike {
+  goto(url: string): Promise<unknown>;
+  addInitScript(script: () => void): Promise<void>;
+  evaluate<R>(fn: () => R): Promise<R>;
+}
+
+/** Adds the consent cookie for `choice` to `context`, for pages at `url`; returns it. */
+export function seedConsent(context: ContextLike, url: string | URL, config: Config | string, choice: Choice, options?: Omit<ConsentCookieOptions, "url">): Promise<ConsentCookie>;
+
+/** A new page of `context` with `choice` already given, opened at `url`. */
+export function openWithConsent<P extends PageLike>(context: { addCookies(cookies: ConsentCookie[]): Promise<void>; newPage(): Promise<P> }, url: string | URL, config: Config | string, choice: Choice, options?: Omit<ConsentCookieOptions, "url">): Promise<P>;
+
+/** Records the gated scripts `page` runs from its next navigation on; call before `page.goto`. */
+export function watchGatedScripts(page: PageLike, config: Config | string): Promise<void>;
+
+/** A gated script the page ran, and the consent in force when it was inserted. */
+export interface GatedScript {
+  /** `data-kelisim-category` (`"!id"`: runs once `id` is refused). */
+  category: string;
+  service: string | null;
+  src: string | null;
+  /** The first 80 characters of an inline script. */
+  text: string;
+  /** The page's clock when it was inserted (ms since the Unix epoch). */
+  at: number;
+  /** `document.cookie` then. */
+  cookie: string;
+  consent: Consent | null;
+  why: NoConsentReason | null;
+  /** Whether that consent allows it (a required category's scripts always are). */
+  allowed: boolean;
+}
+
+export function gatedScripts(page: PageLike): Promise<GatedScript[]>;
+
+/** Throws an AssertionError listing each gated script that ran without a consent allowing it. */
+export function assertNoGatedScriptRanBeforeConsent(page: PageLike): Promise<GatedScript[]>;
