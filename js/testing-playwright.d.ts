@@ -5,26 +5,30 @@ import type { Choice, ConsentCookie, ConsentCookieOptions } from "./testing.js";
 import type { NoConsentReason } from "./server.js";
 
 /** The part of Playwright's BrowserContext the helpers use. */
-export interface ContextLike {
-  addCookies(cookies: ConsentCookie[]): Promise<void>;
-  newPage(): Promise<PageLike>;
+export interface ContextLike<P extends PageLike = PageLike> {
+  addCookies(cookies: ConsentCookie[]): Promise<unknown>;
+  newPage(): Promise<P>;
 }
 
 /** The part of Playwright's Page the helpers use. */
 export interface PageLike {
   goto(url: string): Promise<unknown>;
-  addInitScript(script: () => void): Promise<void>;
+  addInitScript(script: () => void): Promise<unknown>;
   evaluate<R>(fn: () => R): Promise<R>;
+  context(): unknown;
 }
 
 /** Adds the consent cookie for `choice` to `context`, for pages at `url`; returns it. */
-export function seedConsent(context: ContextLike, url: string | URL, config: Config | string, choice: Choice, options?: Omit<ConsentCookieOptions, "url">): Promise<ConsentCookie>;
+export function seedConsent(context: Pick<ContextLike, "addCookies">, url: string | URL, config: Config | string, choice: Choice, options?: Omit<ConsentCookieOptions, "url">): Promise<ConsentCookie>;
 
 /** A new page of `context` with `choice` already given, opened at `url`. */
-export function openWithConsent<P extends PageLike>(context: { addCookies(cookies: ConsentCookie[]): Promise<void>; newPage(): Promise<P> }, url: string | URL, config: Config | string, choice: Choice, options?: Omit<ConsentCookieOptions, "url">): Promise<P>;
+export function openWithConsent<P extends PageLike>(context: ContextLike<P>, url: string | URL, config: Config | string, choice: Choice, options?: Omit<ConsentCookieOptions, "url">): Promise<P>;
 
-/** Records the gated scripts `page` runs from its next navigation on; call before `page.goto`. */
-export function watchGatedScripts(page: PageLike, config: Config | string): Promise<void>;
+/**
+ * Records the gated scripts a page runs from its next navigation on: `target` is a
+ * Page (call before `page.goto`) or a BrowserContext (every page opened in it afterwards).
+ */
+export function watchGatedScripts(target: { addInitScript(script: () => void): Promise<unknown> }, config: Config | string): Promise<void>;
 
 /** A gated script the page ran, and the consent in force when it was inserted. */
 export interface GatedScript {

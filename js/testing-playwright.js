@@ -66,13 +66,14 @@ function recorder() {
 const watched = new WeakMap();
 
 /**
- * Starts recording the gated scripts `page` runs, from its next navigation on
- * (call it before `page.goto`). `config` is the site's config, to read the
+ * Starts recording the gated scripts a page runs, from its next navigation on:
+ * `target` is a Page (call it before `page.goto`) or a BrowserContext (every
+ * page opened in it afterwards). `config` is the site's config, to read the
  * consent cookie with.
  */
-export async function watchGatedScripts(page, config) {
-  if (!watched.has(page)) await page.addInitScript(recorder);
-  watched.set(page, config);
+export async function watchGatedScripts(target, config) {
+  if (!watched.has(target)) await target.addInitScript(recorder);
+  watched.set(target, config);
 }
 
 /** What a gated script needs: `{category, service?, refused}` ("!id" runs once `id` is refused). */
@@ -102,8 +103,8 @@ function describe(s) {
  * that consent allows it (`allowed`).
  */
 export async function gatedScripts(page) {
-  if (!watched.has(page)) throw new Error("kelisim/testing: call watchGatedScripts(page, config) before page.goto");
-  const config = watched.get(page);
+  const config = watched.get(page) ?? watched.get(page.context?.());
+  if (config === undefined) throw new Error("kelisim/testing: call watchGatedScripts(page or context, config) before page.goto");
   const log = await page.evaluate(() => window.__kelisimGatedScripts ?? []);
   return log.map((s) => {
     const { consent, why } = readConsentWithReason(s.cookie, config, { now: s.at });
