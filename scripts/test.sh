@@ -40,6 +40,6 @@ node --test --test-concurrency=1 tests/e2e/
 echo "== the QA kit's example suite (examples/playwright, kelisim/testing) against the demo in headless Chromium"
 node --test --test-concurrency=1 examples/playwright/
 echo "== the same through WebDriver from Python, the cookie from \`kelisim cookie\` (examples/webdriver)"
-python3 -m unittest discover -s examples/webdriver -v
+PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s examples/webdriver -v
 echo "== the packed npm package under Vite, webpack, Rollup, esbuild and a plain module tag, in headless Chromium"
 node --test --test-concurrency=1 tests/bundlers/
