@@ -52,3 +52,16 @@ export function gatedScripts(page: PageLike): Promise<GatedScript[]>;
 
 /** Throws an AssertionError listing each gated script that ran without a consent allowing it. */
 export function assertNoGatedScriptRanBeforeConsent(page: PageLike): Promise<GatedScript[]>;
+
+/**
+ * Fixtures for Playwright Test: `const test = base.extend(consentFixtures(config))`, then
+ * `test.use({ consent: "none" })`. Seeds the cookie for `use.baseURL` before each test
+ * (unset: no consent) and watches the page's gated scripts.
+ */
+export function consentFixtures(config: Config | string, options?: Omit<ConsentCookieOptions, "url">): {
+  consent: [Choice | undefined, { option: true }];
+  page: <P extends PageLike>(
+    fixtures: { context: Pick<ContextLike, "addCookies">; page: P; consent: Choice | undefined; baseURL: string | undefined },
+    use: (page: P) => Promise<void>,
+  ) => Promise<void>;
+};

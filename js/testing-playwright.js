@@ -25,6 +25,26 @@ export async function openWithConsent(context, url, config, choice, options = {}
   return page;
 }
 
+/**
+ * Fixtures for Playwright Test (`@playwright/test`): `test = base.extend(consentFixtures(config))`
+ * adds a `consent` option ("all", "none", {categories, services}; unset: no consent) that
+ * seeds the cookie for `use.baseURL` before each test, and watches the `page` fixture's
+ * gated scripts, so `assertNoGatedScriptRanBeforeConsent(page)` works in every test.
+ */
+export function consentFixtures(config, options = {}) {
+  return {
+    consent: [undefined, { option: true }],
+    page: async ({ context, page, consent, baseURL }, use) => {
+      await watchGatedScripts(page, config);
+      if (consent !== undefined) {
+        if (!baseURL) throw new Error("kelisim/testing: the consent fixture needs use.baseURL (the site the cookie is for)");
+        await seedConsent(context, baseURL, config, consent, options);
+      }
+      await use(page);
+    },
+  };
+}
+
 // Runs in the page from its first script on: records every gated script
 // (`<script data-kelisim-category>`) that the browser will run, with the page's
 // clock and cookies at that moment. A tag still typed text/plain is inert; a

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { consentCookie } from "kelisim/testing";
 import {
+  consentFixtures,
   seedConsent,
   openWithConsent,
   watchGatedScripts,
@@ -163,4 +164,26 @@ test("a consent from 13 months ago has expired: the banner shows again", async (
   await started(page);
   assert.equal(await view(page), "banner", "at expiresAt: asked again");
   await context.close();
+});
+
+test("the Playwright Test fixture seeds the consent option for baseURL", async () => {
+  // Playwright Test calls a fixture with the fixtures it asks for and `use`;
+  // here it is called the same way, for each value of the `consent` option.
+  const fixtures = consentFixtures(config);
+  assert.deepEqual(fixtures.consent, [undefined, { option: true }]);
+  for (const [consent, expected] of [["none", "closed"], [undefined, "banner"]]) {
+    const context = await browser.newContext({ baseURL: demo.url });
+    const page = await context.newPage();
+    let used = false;
+    await fixtures.page({ context, page, consent, baseURL: demo.url }, async (page) => {
+      await page.goto("/");
+      await started(page);
+      assert.equal(await view(page), expected);
+      assert.equal(await tagState(page, "/demo/analytics.js"), "held");
+      await assertNoGatedScriptRanBeforeConsent(page);
+      used = true;
+    });
+    assert.ok(used);
+    await context.close();
+  }
 });

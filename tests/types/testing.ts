@@ -2,7 +2,7 @@
 // as a suite uses them, with Playwright's own types and the demo's real config.
 import type { Browser } from "playwright-core";
 import { consentCookie, cookieHeader, type ConsentCookie } from "../../js/testing.js";
-import { seedConsent, openWithConsent, watchGatedScripts, gatedScripts, assertNoGatedScriptRanBeforeConsent, type GatedScript } from "../../js/testing-playwright.js";
+import { consentFixtures, seedConsent, openWithConsent, watchGatedScripts, gatedScripts, assertNoGatedScriptRanBeforeConsent, type GatedScript } from "../../js/testing-playwright.js";
 import demo from "../../www/kelisim.config.json";
 
 const config = demo as Parameters<typeof consentCookie>[0];
@@ -27,6 +27,18 @@ async function suite() {
   if (ran[0]?.consent?.categories.analytics && listed[0]?.allowed) void ran[0].at;
 }
 void suite;
+
+const fixtures = consentFixtures(config, { language: "ru" });
+const option: [unknown, { option: true }] = fixtures.consent;
+void option;
+async function fixture() {
+  const context = await browser.newContext({ baseURL: "http://127.0.0.1:8080" });
+  const page = await context.newPage();
+  await fixtures.page({ context, page, consent: "none", baseURL: "http://127.0.0.1:8080" }, async (p) => {
+    await p.goto("/");
+  });
+}
+void fixture;
 
 // @ts-expect-error: a choice is "all", "none" or {categories, services}
 consentCookie(config, "some");
