@@ -47,3 +47,9 @@ node_modules/.bin/wasm-opt -Oz --strip-producers --strip-target-features \
   dist/kelisim_server_bg.wasm -o dist/kelisim_server_bg.wasm
 cp js/server.js js/server.d.ts dist/
 echo "build: dist/server.js (kelisim/server) ready"
+
+# --- kelisim/testing: the consent cookie a test suite seeds, its Playwright helpers
+# and the `kelisim cookie` command (js/cli.js). Not on any browser path: Node only,
+# on the kelisim/server module above.
+cp js/testing.js js/testing.d.ts js/testing-playwright.js js/testing-playwright.d.ts dist/
+echo "build: dist/testing.js (kelisim/testing) ready"

@@ -26,6 +26,7 @@ WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-60} cargo test --lib --ta
 echo "== typings (tsc --strict against the shipped kelisim.d.ts and the demo config)"
 node_modules/.bin/tsc -p tests/types
 node_modules/.bin/tsc -p tests/types/server.tsconfig.json
+node_modules/.bin/tsc -p tests/types/testing.tsconfig.json
 echo "== size budget"
 node scripts/size.mjs
 echo "== unit tests of the shipped JS (receipt delivery against a naive model)"
@@ -36,5 +37,9 @@ echo "== fuzzing, a short pass of every target (npm run fuzz runs longer)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz.sh
 echo "== end-to-end tests in headless Chromium"
 node --test --test-concurrency=1 tests/e2e/
+echo "== the QA kit's example suite (examples/playwright, kelisim/testing) against the demo in headless Chromium"
+node --test --test-concurrency=1 examples/playwright/
+echo "== the same through WebDriver from Python, the cookie from \`kelisim cookie\` (examples/webdriver)"
+PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s examples/webdriver -v
 echo "== the packed npm package under Vite, webpack, Rollup, esbuild and a plain module tag, in headless Chromium"
 node --test --test-concurrency=1 tests/bundlers/

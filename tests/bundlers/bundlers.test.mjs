@@ -12,6 +12,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -71,7 +72,22 @@ test("the packed package ships the built dist/ and the esbuild plugin", () => {
   assert.ok(packed.files.some((f) => /^dist\/.*\.wasm$/.test(f)), "a .wasm in dist/");
   assert.ok(packed.files.includes("dist/kelisim.css"));
   assert.ok(packed.files.includes("js/esbuild-plugin.js"));
+  // kelisim/testing (Node only): the module, its Playwright helpers and the `kelisim` command.
+  for (const f of ["dist/testing.js", "dist/testing.d.ts", "dist/testing-playwright.js", "dist/testing-playwright.d.ts", "js/cli.js"]) {
+    assert.ok(packed.files.includes(f), `${f} packed: ${packed.files}`);
+  }
   assert.ok(!packed.files.some((f) => /^(src|crates|tests|target)\//.test(f)), `sources packed: ${packed.files}`);
+});
+
+test("the installed package: kelisim/testing imports and `npx kelisim cookie` runs", () => {
+  const dir = makeApp(work, "testing", packed.tarball, {
+    "config.json": JSON.stringify(config),
+    "seed.mjs": 'import { consentCookie } from "kelisim/testing";\nimport { readConsent } from "kelisim/server";\nimport { readFileSync } from "node:fs";\nconst config = JSON.parse(readFileSync("config.json", "utf8"));\nconst c = consentCookie(config, "none");\nconsole.log(JSON.stringify(readConsent(`${c.name}=${c.value}`, config)));\n',
+  });
+  const read = JSON.parse(execFileSync(process.execPath, ["seed.mjs"], { cwd: dir, encoding: "utf8" }));
+  assert.equal(read.method, "reject-all");
+  const value = execFileSync("npx", ["--no-install", "kelisim", "cookie", "--config", "config.json", "--accept", "all"], { cwd: dir, encoding: "utf8" }).trim();
+  assert.match(value, /^2\.[0-9a-f-]{36}\.[0-9a-f-]{36}\.\d+\.\d+\.(kk|ru)\.accept-all\..*\.[0-9a-f]{8}$/);
 });
 
 // Vite 8 (Rolldown) pre-bundles the package for its dev server and rewrites its

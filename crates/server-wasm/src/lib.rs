@@ -13,6 +13,9 @@ use kelisim_core::value::Value;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen::prelude::*;
 
+/// The consent cookie a test suite seeds (`kelisim/testing`), from the SDK's own decision path.
+pub mod testing;
+
 /// Deep enough for any config, shallow enough to stop a hostile one early.
 const MAX_DEPTH: usize = 64;
 
