@@ -98,10 +98,11 @@ test("from an empty form to a config start() accepts: problems with their paths,
   const panel = frame.locator('[data-kelisim="preferences"]');
   await panel.waitFor({ state: "visible" });
   await panel.getByText(site.category.title.kk).waitFor();
-  await panel.getByText(site.service.title.kk).waitFor();
+  // Services sit in a closed <details> under their category.
+  await panel.getByText(site.service.title.kk).waitFor({ state: "attached" });
   await page.check('[data-cfg-preview-lang][value="ru"]');
   await frame.locator('[data-kelisim="preferences"]').getByText(site.category.title.ru).waitFor();
-  await frame.locator('[data-kelisim="preferences"]').getByText(site.service.description.ru).waitFor();
+  await frame.locator('[data-kelisim="preferences"]').getByText(site.service.description.ru).waitFor({ state: "attached" });
 
   // A preview decision never reaches this site's cookies or storage.
   await frame.locator('[data-kelisim="preferences"] [data-kelisim-action="accept-all"]').click();
@@ -164,7 +165,7 @@ test("from an empty form to a config start() accepts: problems with their paths,
   await fresh.page.evaluate(() => window.kelisim.showPreferences());
   const prefs = fresh.page.locator('[data-kelisim="preferences"]');
   await prefs.getByText(site.category.title.ru).waitFor();
-  await prefs.getByText(site.service.title.ru).waitFor();
+  await prefs.getByText(site.service.title.ru).waitFor({ state: "attached" });
   assert.deepEqual(fresh.log.errors, []);
   await fresh.context.close();
 });
