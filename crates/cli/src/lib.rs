@@ -8,7 +8,7 @@
 //!    same file editors use for completion and squiggles) finds every
 //!    structural problem at once: types, missing and unknown fields, id and
 //!    URL forms, limits;
-//! 2. the core's [`check::config`] then says what a schema cannot (ids unique
+//! 2. [`kelisim_check::config`] then says what a schema cannot (ids unique
 //!    across categories and services, references to `thirdParties[].id`,
 //!    texts in every configured language, `consentMode.mapping` ids, receipt
 //!    sizes), in the SDK's exact words: it runs the decoder again after
@@ -18,7 +18,7 @@
 //!    config is valid only when the decoder accepts it, so the schema can
 //!    never pass a config the SDK would refuse.
 
-use kelisim_core::check::{self, segments, Seg};
+use kelisim_check::{self as check, segments, Seg};
 #[cfg(doc)]
 use kelisim_core::config;
 use kelisim_core::value::Value;

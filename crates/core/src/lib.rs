@@ -15,7 +15,6 @@ extern crate alloc;
 
 pub mod codec;
 pub mod config;
-pub mod check;
 pub mod consent;
 pub mod cookies;
 pub mod disclosure;

@@ -7,7 +7,7 @@
 //! loads the same module in the browser for [`check_config`]; nothing on the
 //! banner's path does.
 
-use kelisim_core::check;
+use kelisim_check as check;
 use kelisim_core::config::{self, Config};
 use kelisim_core::json;
 use kelisim_core::read;

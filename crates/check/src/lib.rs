@@ -1,23 +1,31 @@
-//! Every problem of a config at once, in the decoder's own words.
+//! kelisim-check: every problem of a site config at once, in the SDK
+//! decoder's own words.
 //!
-//! [`config::decode`](super::config::decode) stops at the first problem (it
-//! is built small for the banner's module). [`config`] runs that same decoder
+//! The core's [`config::decode`](kelisim_core::config::decode) stops at the
+//! first problem (it is built small for the banner's module). [`config`] runs that same decoder
 //! again and again: after each problem the offending field is set aside (a
 //! required field gets a valid stand-in, a bad or duplicate `id` a fresh one,
 //! a bad list item a valid one, an optional field is removed) and it decodes
 //! once more, so the next problem shows. There is no second set of rules: a
 //! config has no problems here exactly when `decode` (and, with a `receipts`
-//! section, [`receipt::check`](super::receipt::check)) accepts it.
+//! section, [`receipt::check`](kelisim_core::receipt::check)) accepts it.
 //!
-//! Nothing on the banner's path calls this; the configurator page (through
-//! `kelisim/server`'s module) and `kelisim check-config` do.
+//! A crate of its own, not a module of the core, so the core the banner's
+//! module is built from stays byte for byte the same (a second caller of
+//! `decode` inside the core changes how it is inlined there). The
+//! configurator page (through `kelisim/server`'s module) and
+//! `kelisim check-config` use it.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::config::{self as cfg, FieldError};
-use super::receipt;
-use super::value::{push_int, Value};
+use kelisim_core::config::{self as cfg, FieldError};
+use kelisim_core::receipt;
+use kelisim_core::value::{push_int, Value};
 
 /// At most this many decodes (each finds one problem).
 const MAX_ROUNDS: usize = 256;
@@ -190,7 +198,46 @@ pub fn config(v: &Value) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::tests::sample;
+
+    fn t(kk: &str, ru: &str) -> Value {
+        Value::obj([("kk", Value::str(kk)), ("ru", Value::str(ru))])
+    }
+
+    /// A small valid config (the core's test sample).
+    fn sample() -> Value {
+        let svc = |id: &str| {
+            Value::obj([
+                ("id", Value::str(id)),
+                ("title", t("Атауы", "Название")),
+                ("description", t("Сипаттама", "Описание")),
+                ("cookies", Value::Arr(vec![Value::str("_x")])),
+            ])
+        };
+        let cat = |id: &str, required: bool, services: Vec<Value>| {
+            Value::obj([
+                ("id", Value::str(id)),
+                ("required", Value::Bool(required)),
+                ("title", t("Санат", "Категория")),
+                ("description", t("Сипаттама", "Описание")),
+                ("services", Value::Arr(services)),
+            ])
+        };
+        Value::obj([
+            ("controller", Value::obj([("name", t("«Сапар» ЖШС", "ТОО «Сапар»")), ("bin", Value::str("123456789012"))])),
+            (
+                "policy",
+                Value::obj([("version", Value::str("1.0")), ("revision", Value::Num(1.0)), ("url", t("/privacy/kk.html", "/privacy/ru.html"))]),
+            ),
+            (
+                "categories",
+                Value::Arr(vec![
+                    cat("necessary", true, vec![]),
+                    cat("analytics", false, vec![svc("yandex-metrica"), svc("google-analytics")]),
+                    cat("marketing", false, vec![svc("facebook-pixel")]),
+                ]),
+            ),
+        ])
+    }
 
     fn set(v: &mut Value, path: &str, new: Option<Value>) {
         let segs = segments(path);
