@@ -248,8 +248,9 @@ function slot(fs, path) {
   fs.append(err);
 }
 
-function button(label, cls, onClick) {
+function button(label, cls, onClick, id) {
   const b = document.createElement("button");
+  if (id) b.id = id;
   b.type = "button";
   b.className = cls;
   b.textContent = label;
@@ -307,7 +308,7 @@ function renderForm(focusPath) {
       state.categories.push(newCategory());
       renderForm(`categories[${state.categories.length - 1}].id`);
       changed();
-    }),
+    }, "cfg-add-category"),
   );
 
   const parties = fieldset(t.thirdParties, "thirdParties");
@@ -319,11 +320,12 @@ function renderForm(focusPath) {
       state.thirdParties.push(newParty());
       renderForm(`thirdParties[${state.thirdParties.length - 1}].id`);
       changed();
-    }),
+    }, "cfg-add-party"),
   );
 
   root.replaceChildren(op, pol, langs, cats, parties);
-  if (focusPath) document.getElementById(idFor(focusPath))?.focus();
+  // After a removal the focus goes to the list's "add" button (`#id`), else to the new item's first field.
+  if (focusPath) document.getElementById(focusPath.startsWith("#") ? focusPath.slice(1) : idFor(focusPath))?.focus();
   showProblems();
 }
 
@@ -338,11 +340,6 @@ function categoryFields(cat, i) {
   const path = `categories[${i}]`;
   const fs = fieldset(`${t.category} ${i + 1}`, path);
   fs.append(
-    button(`${t.removeCategory} ${i + 1}`, "cfg__remove", () => {
-      state.categories.splice(i, 1);
-      renderForm();
-      changed();
-    }),
     field({ path: `${path}.id`, label: t.id, hint: t.idHint, get: () => cat.id, set: (v) => (cat.id = v) }),
     checkbox({ path: `${path}.required`, label: t.requiredCategory, get: () => cat.required, set: (v) => (cat.required = v) }),
     pair(`${path}.title`, t.catTitle, cat.title),
@@ -357,20 +354,22 @@ function categoryFields(cat, i) {
       cat.services.push(newService());
       renderForm(`${path}.services[${cat.services.length - 1}].id`);
       changed();
+    }, `cfg-add-service-${i}`),
+  );
+  fs.append(
+    svcs,
+    button(`${t.removeCategory} ${i + 1}`, "cfg__remove", () => {
+      state.categories.splice(i, 1);
+      renderForm("#cfg-add-category");
+      changed();
     }),
   );
-  fs.append(svcs);
   return fs;
 }
 
 function serviceFields(cat, s, path, j, i) {
   const fs = fieldset(`${t.service} ${i + 1}.${j + 1}`, path);
   fs.append(
-    button(`${t.removeService} ${i + 1}.${j + 1}`, "cfg__remove", () => {
-      cat.services.splice(j, 1);
-      renderForm();
-      changed();
-    }),
     field({ path: `${path}.id`, label: t.id, hint: t.idHint, get: () => s.id, set: (v) => (s.id = v) }),
     pair(`${path}.title`, t.catTitle, s.title),
     pair(`${path}.description`, t.description, s.description, "textarea"),
@@ -386,6 +385,13 @@ function serviceFields(cat, s, path, j, i) {
     }),
   );
   slot(fs, path);
+  fs.append(
+    button(`${t.removeService} ${i + 1}.${j + 1}`, "cfg__remove", () => {
+      cat.services.splice(j, 1);
+      renderForm(`#cfg-add-service-${i}`);
+      changed();
+    }),
+  );
   return fs;
 }
 
@@ -416,11 +422,6 @@ function partyFields(party, i) {
   const path = `thirdParties[${i}]`;
   const fs = fieldset(`${t.party} ${i + 1}`, path);
   fs.append(
-    button(`${t.removeThirdParty} ${i + 1}`, "cfg__remove", () => {
-      state.thirdParties.splice(i, 1);
-      renderForm();
-      changed();
-    }),
     field({ path: `${path}.id`, label: t.id, hint: t.idHint, get: () => party.id, set: (v) => (party.id = v) }),
     pair(`${path}.name`, t.partyName, party.name),
     field({ path: `${path}.domains`, label: t.domains, hint: t.domainsHint, get: () => party.domains, set: (v) => (party.domains = v) }),
@@ -430,6 +431,13 @@ function partyFields(party, i) {
     pair(`${path}.purpose`, t.purpose, party.purpose, "textarea"),
   );
   slot(fs, path);
+  fs.append(
+    button(`${t.removeThirdParty} ${i + 1}`, "cfg__remove", () => {
+      state.thirdParties.splice(i, 1);
+      renderForm("#cfg-add-party");
+      changed();
+    }),
+  );
   return fs;
 }
 

@@ -5,10 +5,21 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { useServerAndBrowser, openPage } from "./harness.mjs";
 import { TEXTS } from "../../www/configure-texts.js";
 
 const env = useServerAndBrowser({ before, after });
+const require = createRequire(import.meta.url);
+
+/** axe-core's WCAG 2.2 AA violations on the page, as `rule: first target`. */
+async function axeViolations(page) {
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] });
+    return r.violations.map((v) => `${v.id}: ${v.nodes[0].target}`);
+  });
+}
 
 const idFor = (path) => "#f-" + path.replace(/[^a-zA-Z0-9]+/g, "-");
 
@@ -123,6 +134,7 @@ test("from an empty form to a config start() accepts: problems with their paths,
   assert.equal(await fieldProblem(page, "categories[0].title.kk"), "categories[0].title.kk: must not be empty");
   assert.equal(await fieldProblem(page, "thirdParties[0].country"), "thirdParties[0].country: use an ISO 3166-1 alpha-2 code such as KZ, RU or US");
   assert.match(await page.textContent("[data-cfg-preview-status]"), new RegExp(t.previewStale));
+  assert.deepEqual(await axeViolations(page), []);
   // A download is refused while there are problems.
   await page.click("[data-cfg-download]");
   assert.match(await page.textContent("[data-cfg-output-status]"), new RegExp(t.fixFirst));
@@ -191,6 +203,14 @@ test("the configurator's own texts follow the language switch, which is remember
   await page.keyboard.type("x");
   await page.keyboard.press("Backspace");
   assert.equal(await fieldProblem(page, "controller.name.kk"), "controller.name.kk: must not be empty");
+  // Adding moves the focus to the new item's first field; removing, to the list's "add" button.
+  await page.focus("#cfg-add-party");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "f-thirdParties-0-id");
+  await page.focus(`button:has-text("${TEXTS.kk.removeThirdParty} 1")`);
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "cfg-add-party");
+  assert.equal(await page.locator('fieldset[data-path="thirdParties[0]"]').count(), 0);
   assert.deepEqual(s.log.errors, []);
   await s.context.close();
 });
