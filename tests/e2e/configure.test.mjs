@@ -152,6 +152,10 @@ test("from an empty form to a config start() accepts: problems with their paths,
     await page.textContent("[data-cfg-embed]"),
     '<script type="module" src="/kelisim/kelisim.js" data-config="/kelisim.config.json"></script>',
   );
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: env.server.url });
+  await page.click("[data-cfg-copy]");
+  assert.equal(await page.textContent("[data-cfg-output-status]"), t.copied);
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await page.textContent("[data-cfg-embed]"));
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-cfg-download]")]);
   assert.equal(download.suggestedFilename(), "kelisim.config.json");
   const config = JSON.parse(readFileSync(await download.path(), "utf8"));
