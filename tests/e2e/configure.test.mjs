@@ -115,7 +115,9 @@ test("from an empty form to a config start() accepts: problems with their paths,
   await frame.locator('[data-kelisim="preferences"]').getByText(site.category.title.ru).waitFor();
   await frame.locator('[data-kelisim="preferences"]').getByText(site.service.description.ru).waitFor({ state: "attached" });
 
-  // A preview decision never reaches this site's cookies or storage.
+  // A language switch and a decision in the preview never reach this site's cookies or storage.
+  await frame.locator('[data-kelisim="preferences"] [data-kelisim-lang="kk"]').click();
+  await frame.locator('[data-kelisim="preferences"]').getByText(site.category.title.kk).waitFor();
   await frame.locator('[data-kelisim="preferences"] [data-kelisim-action="accept-all"]').click();
   assert.deepEqual(await context.cookies(), []);
   assert.equal(await page.evaluate(() => localStorage.getItem("kelisim.lang")), null);
