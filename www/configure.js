@@ -360,6 +360,7 @@ function categoryFields(cat, i) {
     svcs,
     button(`${t.removeCategory} ${i + 1}`, "cfg__remove", () => {
       state.categories.splice(i, 1);
+      forget("categories[");
       renderForm("#cfg-add-category");
       changed();
     }),
@@ -388,6 +389,7 @@ function serviceFields(cat, s, path, j, i) {
   fs.append(
     button(`${t.removeService} ${i + 1}.${j + 1}`, "cfg__remove", () => {
       cat.services.splice(j, 1);
+      forget(`${path.slice(0, path.lastIndexOf("["))}[`);
       renderForm(`#cfg-add-service-${i}`);
       changed();
     }),
@@ -434,6 +436,7 @@ function partyFields(party, i) {
   fs.append(
     button(`${t.removeThirdParty} ${i + 1}`, "cfg__remove", () => {
       state.thirdParties.splice(i, 1);
+      forget("thirdParties[");
       renderForm("#cfg-add-party");
       changed();
     }),
@@ -444,6 +447,10 @@ function partyFields(party, i) {
 // --------------------------------------------------------------- problems
 
 const touched = new Set();
+/** Items after a removed one move up: the fields visited under `prefix` are forgotten. */
+const forget = (prefix) => {
+  for (const p of [...touched]) if (p.startsWith(prefix)) touched.delete(p);
+};
 let problems = [];
 let checkerReady = false;
 let showAll = false; // after a download attempt, every problem shows at its field
