@@ -112,11 +112,23 @@ fn stand_in(segs: &[Seg], n: usize) -> Option<Value> {
         "version" => Value::str("x"),
         "revision" => Value::Num(0.0),
         "url" if top == "policy" => text("/"),
-        "name" | "title" | "description" | "collects" | "purpose" | "receives" if segs.len() > 1 => text("x"),
+        "name" | "title" | "description" | "collects" | "purpose" | "receives"
+            if segs.len() > 1 =>
+        {
+            text("x")
+        }
         "domains" => Value::Arr(alloc::vec![Value::str("example.invalid")]),
         "controller" => Value::obj([("name", text("x")), ("bin", Value::str("000000000000"))]),
-        "policy" => Value::obj([("version", Value::str("x")), ("revision", Value::Num(0.0)), ("url", text("/"))]),
-        "categories" => Value::Arr(alloc::vec![Value::obj([("id", fresh_id(n)), ("title", text("x")), ("description", text("x"))])]),
+        "policy" => Value::obj([
+            ("version", Value::str("x")),
+            ("revision", Value::Num(0.0)),
+            ("url", text("/")),
+        ]),
+        "categories" => Value::Arr(alloc::vec![Value::obj([
+            ("id", fresh_id(n)),
+            ("title", text("x")),
+            ("description", text("x"))
+        ])]),
         _ => return None,
     })
 }
@@ -125,7 +137,9 @@ fn stand_in(segs: &[Seg], n: usize) -> Option<Value> {
 /// or a list item gets a valid stand-in, any other member is removed. False
 /// when nothing can be done (the root, an item of a list with no stand-in).
 pub fn set_aside(v: &mut Value, segs: &[Seg], n: usize) -> bool {
-    let Some((last, parents)) = segs.split_last() else { return false };
+    let Some((last, parents)) = segs.split_last() else {
+        return false;
+    };
     let mut cur = v;
     for s in parents {
         cur = match (s, cur) {
@@ -223,16 +237,30 @@ mod tests {
             ])
         };
         Value::obj([
-            ("controller", Value::obj([("name", t("«Сапар» ЖШС", "ТОО «Сапар»")), ("bin", Value::str("123456789012"))])),
+            (
+                "controller",
+                Value::obj([
+                    ("name", t("«Сапар» ЖШС", "ТОО «Сапар»")),
+                    ("bin", Value::str("123456789012")),
+                ]),
+            ),
             (
                 "policy",
-                Value::obj([("version", Value::str("1.0")), ("revision", Value::Num(1.0)), ("url", t("/privacy/kk.html", "/privacy/ru.html"))]),
+                Value::obj([
+                    ("version", Value::str("1.0")),
+                    ("revision", Value::Num(1.0)),
+                    ("url", t("/privacy/kk.html", "/privacy/ru.html")),
+                ]),
             ),
             (
                 "categories",
                 Value::Arr(vec![
                     cat("necessary", true, vec![]),
-                    cat("analytics", false, vec![svc("yandex-metrica"), svc("google-analytics")]),
+                    cat(
+                        "analytics",
+                        false,
+                        vec![svc("yandex-metrica"), svc("google-analytics")],
+                    ),
                     cat("marketing", false, vec![svc("facebook-pixel")]),
                 ]),
             ),
@@ -245,7 +273,9 @@ mod tests {
         let mut cur = v;
         for s in parents {
             cur = match (s, cur) {
-                (Seg::Key(k), Value::Obj(pairs)) => &mut pairs.iter_mut().find(|(x, _)| x == k).unwrap().1,
+                (Seg::Key(k), Value::Obj(pairs)) => {
+                    &mut pairs.iter_mut().find(|(x, _)| x == k).unwrap().1
+                }
                 (Seg::Index(i), Value::Arr(items)) => &mut items[*i],
                 _ => panic!("bad path {path}"),
             };
@@ -279,11 +309,31 @@ mod tests {
         set(&mut v, "controller.name.ru", None);
         set(&mut v, "controller.email", Some(Value::str("nobody")));
         set(&mut v, "categories[1].title.kk", Some(Value::str("  ")));
-        set(&mut v, "categories[1].services[0].id", Some(Value::str("Bad Id")));
-        set(&mut v, "categories[1].services[1].cookies", Some(Value::Arr(vec![Value::str("ok"), Value::str("a;b")])));
-        set(&mut v, "categories[2].services[0].thirdParty", Some(Value::str("nobody")));
-        set(&mut v, "policy.url.kk", Some(Value::str("javascript:alert(1)")));
-        set(&mut v, "cookie", Some(Value::obj([("nmae", Value::str("x"))])));
+        set(
+            &mut v,
+            "categories[1].services[0].id",
+            Some(Value::str("Bad Id")),
+        );
+        set(
+            &mut v,
+            "categories[1].services[1].cookies",
+            Some(Value::Arr(vec![Value::str("ok"), Value::str("a;b")])),
+        );
+        set(
+            &mut v,
+            "categories[2].services[0].thirdParty",
+            Some(Value::str("nobody")),
+        );
+        set(
+            &mut v,
+            "policy.url.kk",
+            Some(Value::str("javascript:alert(1)")),
+        );
+        set(
+            &mut v,
+            "cookie",
+            Some(Value::obj([("nmae", Value::str("x"))])),
+        );
         let got = texts(&v);
         let mut sorted = got.clone();
         sorted.sort();
@@ -307,10 +357,20 @@ mod tests {
 
     #[test]
     fn problems_with_nothing_to_set_aside_end_the_list() {
-        assert_eq!(texts(&Value::Num(1.0)), ["config: expected an object, got a number"]);
+        assert_eq!(
+            texts(&Value::Num(1.0)),
+            ["config: expected an object, got a number"]
+        );
         let mut v = sample();
-        set(&mut v, "categories", Some(Value::Arr(vec![Value::Num(1.0)])));
-        assert_eq!(texts(&v), ["categories[0]: expected an object, got a number"]);
+        set(
+            &mut v,
+            "categories",
+            Some(Value::Arr(vec![Value::Num(1.0)])),
+        );
+        assert_eq!(
+            texts(&v),
+            ["categories[0]: expected an object, got a number"]
+        );
     }
 
     #[test]
@@ -342,7 +402,14 @@ mod tests {
             "categories[1].services[1].title",
             "languages",
         ];
-        let junk = [Value::Null, Value::Num(-1.0), Value::str(""), Value::str("x"), Value::Arr(vec![]), Value::obj::<&str>([])];
+        let junk = [
+            Value::Null,
+            Value::Num(-1.0),
+            Value::str(""),
+            Value::str("x"),
+            Value::Arr(vec![]),
+            Value::obj::<&str>([]),
+        ];
         for p in paths {
             for j in &junk {
                 let mut v = sample();

@@ -53,9 +53,9 @@ pub fn parse_config(config_json: &str) -> Result<Config, String> {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen(js_name = checkConfig))]
 pub fn check_config(config_json: &str) -> String {
     let problems = match serde_json::from_str::<serde_json::Value>(config_json) {
-        Err(e) => alloc_problem("", &format!("not JSON ({e})")),
+        Err(e) => one_problem("", &format!("not JSON ({e})")),
         Ok(json) => match to_value(&json, 0) {
-            Err(e) => alloc_problem("", e.trim_start_matches("config: ")),
+            Err(e) => one_problem("", e.trim_start_matches("config: ")),
             Ok(v) => check::config(&v)
                 .into_iter()
                 .map(|e| Value::obj([("path", Value::Str(e.path)), ("message", Value::Str(e.message))]))
@@ -67,7 +67,7 @@ pub fn check_config(config_json: &str) -> String {
     out
 }
 
-fn alloc_problem(path: &str, message: &str) -> Vec<Value> {
+fn one_problem(path: &str, message: &str) -> Vec<Value> {
     vec![Value::obj([("path", Value::str(path)), ("message", Value::str(message))])]
 }
 
