@@ -156,7 +156,8 @@ test("from an empty form to a config start() accepts: problems with their paths,
   );
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: env.server.url });
   await page.click("[data-cfg-copy]");
-  assert.equal(await page.textContent("[data-cfg-output-status]"), t.copied);
+  // The clipboard write resolves later: wait for its status.
+  await page.waitForFunction((copied) => document.querySelector("[data-cfg-output-status]").textContent === copied, t.copied);
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await page.textContent("[data-cfg-embed]"));
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-cfg-download]")]);
   assert.equal(download.suggestedFilename(), "kelisim.config.json");
