@@ -37,7 +37,9 @@ cargo build --release -p kelisim-policy --quiet && bash scripts/policy.sh
 echo "build: dist/ and target/release/kelisim-collector ready"
 
 # --- kelisim/server: reading consent on a server (Node), from the same core. ---
-# Not on any browser path: its own wasm module (crates/server-wasm) and wrapper.
+# Not on the banner's path: its own wasm module (crates/server-wasm) and wrapper.
+# The demo's configurator page (www/configure.html) loads the same module in the
+# browser for checkConfig (every config problem at once); no banner page does.
 cargo build --release -p kelisim-server --target wasm32-unknown-unknown --quiet
 wasm-bindgen --target web --no-typescript --out-dir dist --out-name kelisim_server \
   target/wasm32-unknown-unknown/release/kelisim_server.wasm
@@ -46,7 +48,7 @@ node_modules/.bin/wasm-opt -Oz --strip-producers --strip-target-features \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   dist/kelisim_server_bg.wasm -o dist/kelisim_server_bg.wasm
 cp js/server.js js/server.d.ts dist/
-echo "build: dist/server.js (kelisim/server) ready"
+echo "build: dist/server.js (kelisim/server) and dist/kelisim_server.js (the configurator's checker) ready"
 
 # --- kelisim/testing: the consent cookie a test suite seeds, its Playwright helpers
 # and the `kelisim cookie` command (js/cli.js). Not on any browser path: Node only,

@@ -8,18 +8,19 @@
 //!    same file editors use for completion and squiggles) finds every
 //!    structural problem at once: types, missing and unknown fields, id and
 //!    URL forms, limits;
-//! 2. the core's own decoder then says what a schema cannot (ids unique
+//! 2. [`kelisim_check::config`] then says what a schema cannot (ids unique
 //!    across categories and services, references to `thirdParties[].id`,
 //!    texts in every configured language, `consentMode.mapping` ids, receipt
-//!    sizes), in the SDK's exact words. After each of its problems the
-//!    offending field is set aside (an optional field removed, a duplicate id
-//!    renamed) and it decodes again, so several such problems are reported
-//!    too. Where the two passes name the same field, the decoder's message
-//!    is kept; the config is valid only when the decoder accepts it, so the
-//!    schema can never pass a config the SDK would refuse.
+//!    sizes), in the SDK's exact words: it runs the decoder again after
+//!    setting each problem's field aside, so several such problems are
+//!    reported too (the configurator page uses the same function). Where the
+//!    two passes name the same field, the decoder's message is kept; the
+//!    config is valid only when the decoder accepts it, so the schema can
+//!    never pass a config the SDK would refuse.
 
-use kelisim_core::config::{self, ConfigError};
-use kelisim_core::receipt;
+use kelisim_check::{self as check, segments, Seg};
+#[cfg(doc)]
+use kelisim_core::config;
 use kelisim_core::value::Value;
 
 /// The config's JSON Schema (draft 2020-12).
@@ -54,13 +55,6 @@ pub fn to_value(j: &serde_json::Value) -> Value {
         serde_json::Value::Array(a) => Value::Arr(a.iter().map(to_value).collect()),
         serde_json::Value::Object(o) => Value::Obj(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
     }
-}
-
-/// A path segment.
-#[derive(Debug, Clone, PartialEq)]
-enum Seg {
-    Key(String),
-    Index(usize),
 }
 
 fn render(segs: &[Seg]) -> String {
@@ -99,29 +93,6 @@ fn pointer_segments(pointer: &str, doc: &serde_json::Value) -> Vec<Seg> {
                 cur = None;
                 segs.push(Seg::Key(key));
             }
-        }
-    }
-    segs
-}
-
-/// The segments of a path the core wrote (`categories[2].title.kk`). Keys
-/// holding `.` or `[` (header names) are read as far as they can be.
-fn path_segments(path: &str) -> Vec<Seg> {
-    let mut segs = Vec::new();
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            segs.push(Seg::Key(key.to_string()));
-        }
-        while let Some(end) = rest.find(']') {
-            match rest[1..end].parse() {
-                Ok(i) => segs.push(Seg::Index(i)),
-                Err(_) => return segs,
-            }
-            rest = &rest[end + 1..];
         }
     }
     segs
@@ -181,69 +152,6 @@ fn related(a: &[Seg], b: &[Seg]) -> bool {
     a[..n] == b[..n]
 }
 
-fn text(s: &str) -> Value {
-    Value::obj([("kk", Value::str(s)), ("ru", Value::str(s))])
-}
-
-/// A valid stand-in for a required field the decoder stopped at, so it can
-/// go on to the next problem. None for fields that may simply be left out.
-fn stand_in(segs: &[Seg], key: &str, n: usize) -> Option<Value> {
-    let top = match segs.first() {
-        Some(Seg::Key(k)) => k.as_str(),
-        _ => "",
-    };
-    Some(match key {
-        "id" => Value::Str(format!("check-config-{n}")),
-        "kk" | "ru" if top == "policy" => Value::str("/"),
-        "kk" | "ru" => Value::str("x"),
-        "bin" => Value::str("000000000000"),
-        "country" => Value::str("KZ"),
-        "policyUrl" => Value::str("https://example.invalid/"),
-        "endpoint" => Value::str("/"),
-        "version" => Value::str("x"),
-        "revision" => Value::Num(0.0),
-        "url" if top == "policy" => text("/"),
-        "name" | "title" | "description" | "collects" | "purpose" | "receives" if segs.len() > 1 => text("x"),
-        "domains" => Value::Arr(vec![Value::str("example.invalid")]),
-        "controller" => Value::obj([("name", text("x")), ("bin", Value::str("000000000000"))]),
-        "policy" => Value::obj([("version", Value::str("x")), ("revision", Value::Num(0.0)), ("url", text("/"))]),
-        "categories" => Value::Arr(vec![Value::obj([("id", Value::Str(format!("check-config-{n}"))), ("title", text("x")), ("description", text("x"))])]),
-        _ => return None,
-    })
-}
-
-/// Sets aside the field at `segs` so the decoder can go on: a required field
-/// gets a valid stand-in (a bad or duplicate `id` a fresh one), any other
-/// field is removed. False when nothing can be done (an array item, the root).
-fn set_aside(v: &mut Value, segs: &[Seg], n: usize) -> bool {
-    let Some((last, parents)) = segs.split_last() else { return false };
-    let mut cur = v;
-    for s in parents {
-        cur = match (s, cur) {
-            (Seg::Key(k), Value::Obj(pairs)) => match pairs.iter_mut().find(|(x, _)| x == k) {
-                Some((_, v)) => v,
-                None => return false,
-            },
-            (Seg::Index(i), Value::Arr(items)) => match items.get_mut(*i) {
-                Some(v) => v,
-                None => return false,
-            },
-            _ => return false,
-        };
-    }
-    let (Seg::Key(k), Value::Obj(pairs)) = (last, cur) else { return false };
-    let at = pairs.iter().position(|(x, _)| x == k);
-    match (stand_in(segs, k, n), at) {
-        (Some(v), Some(i)) => pairs[i].1 = v,
-        (Some(v), None) => pairs.push((k.clone(), v)),
-        (None, Some(i)) => {
-            pairs.remove(i);
-        }
-        (None, None) => return false,
-    }
-    true
-}
-
 /// Checks a config file's text; `Ok` when the SDK will accept it. Every
 /// problem found comes back, in the order of the passes.
 pub fn check(text: &str) -> Result<(), Vec<Problem>> {
@@ -257,38 +165,12 @@ pub fn check(text: &str) -> Result<(), Vec<Problem>> {
         }
     };
     let mut problems = schema_problems(&doc);
-    let mut value = to_value(&doc);
-    let mut last: Option<String> = None;
-    let mut core_paths: Vec<String> = Vec::new();
-    for n in 0..256 {
-        let err: ConfigError = match config::decode(&value) {
-            Ok(cfg) => match doc.get("receipts").map(|_| receipt::check(&cfg)) {
-                Some(Err(e)) => e,
-                _ => break,
-            },
-            Err(e) => e,
-        };
-        if last.as_deref() == Some(err.path.as_str()) {
-            break;
-        }
-        let segs = path_segments(&err.path);
-        if core_paths.contains(&err.path) {
-            // Already reported by the decoder (a field set aside that a later check misses).
-        } else if let Some(p) = problems.iter_mut().find(|p| p.path == err.path) {
-            p.message = err.message.clone();
-        } else if !problems.iter().any(|p| related(&path_segments(&p.path), &segs)) {
-            problems.push(Problem { path: err.path.clone(), message: err.message.clone() });
-        }
-        core_paths.push(err.path.clone());
-        if !set_aside(&mut value, &segs, n) {
-            break;
-        }
-        last = Some(err.path);
-    }
-    if problems.is_empty() {
-        // The decoder has the last word: nothing passes that the SDK would refuse.
-        if let Err(e) = config::decode(&to_value(&doc)) {
-            problems.push(Problem { path: e.path, message: e.message });
+    for err in check::config(&to_value(&doc)) {
+        let segs = segments(&err.path);
+        if let Some(p) = problems.iter_mut().find(|p| p.path == err.path) {
+            p.message = err.message;
+        } else if !problems.iter().any(|p| related(&segments(&p.path), &segs)) {
+            problems.push(Problem { path: err.path, message: err.message });
         }
     }
     if problems.is_empty() {

@@ -3,8 +3,11 @@
 //!
 //! Built to WebAssembly for Node (`kelisim/server`, `js/server.js`); the
 //! functions here take and return JSON text, so the module needs nothing of
-//! the JS engine but strings.
+//! the JS engine but strings. The demo's configurator page (`configure.html`)
+//! loads the same module in the browser for [`check_config`]; nothing on the
+//! banner's path does.
 
+use kelisim_check as check;
 use kelisim_core::config::{self, Config};
 use kelisim_core::json;
 use kelisim_core::read;
@@ -43,6 +46,32 @@ pub fn parse_config(config_json: &str) -> Result<Config, String> {
     let json: serde_json::Value =
         serde_json::from_str(config_json).map_err(|e| format!("config: not JSON ({e})"))?;
     config::decode(&to_value(&json, 0)?).map_err(|e| e.text())
+}
+
+/// Every problem of a config (JSON text) at once, as JSON text: an array of
+/// `{"path": "categories[0].title.kk", "message": "must not be empty"}`,
+/// empty when `start()` accepts the config; the first is the one `start()`
+/// reports ([`check::config`]). Text that is not JSON is one problem at the
+/// root (path `""`).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen(js_name = checkConfig))]
+pub fn check_config(config_json: &str) -> String {
+    let problems = match serde_json::from_str::<serde_json::Value>(config_json) {
+        Err(e) => one_problem("", &format!("not JSON ({e})")),
+        Ok(json) => match to_value(&json, 0) {
+            Err(e) => one_problem("", e.trim_start_matches("config: ")),
+            Ok(v) => check::config(&v)
+                .into_iter()
+                .map(|e| Value::obj([("path", Value::Str(e.path)), ("message", Value::Str(e.message))]))
+                .collect(),
+        },
+    };
+    let mut out = String::new();
+    write_ordered(&Value::Arr(problems), &mut out);
+    out
+}
+
+fn one_problem(path: &str, message: &str) -> Vec<Value> {
+    vec![Value::obj([("path", Value::str(path)), ("message", Value::str(message))])]
 }
 
 /// `v` as JSON text with object keys in their order (the order of
@@ -127,6 +156,26 @@ mod tests {
         assert!(parse_config("{").unwrap_err().starts_with("config: not JSON"));
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert_eq!(parse_config(&deep).unwrap_err(), "config: nested too deeply");
+    }
+
+    #[test]
+    fn check_lists_every_problem_as_json() {
+        let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/site.json")).unwrap();
+        assert_eq!(check_config(&demo), "[]");
+        let bad = demo
+            .replacen("\"bin\": \"210540019876\"", "\"bin\": \"12\"", 1)
+            .replacen("\"version\": \"1.0\"", "\"version\": \" \"", 1);
+        let got: serde_json::Value = serde_json::from_str(&check_config(&bad)).unwrap();
+        assert_eq!(
+            got,
+            serde_json::json!([
+                {"path": "controller.bin", "message": "a BIN is exactly 12 digits"},
+                {"path": "policy.version", "message": "must not be empty"},
+            ])
+        );
+        let not_json: serde_json::Value = serde_json::from_str(&check_config("{")).unwrap();
+        assert_eq!(not_json[0]["path"], "");
+        assert!(not_json[0]["message"].as_str().unwrap().starts_with("not JSON"));
     }
 
     #[test]
