@@ -10,25 +10,11 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { blocks } from "./markdown.mjs";
 import { consentCookie } from "../../dist/testing.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const page = readFileSync(path.join(root, "docs/testing.md"), "utf8");
-
-/** The fenced blocks: { lang, info, code, line }. */
-function blocks(text) {
-  const out = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const m = lines[i].match(/^```(\S*)\s*(.*)$/);
-    if (!m) continue;
-    const start = i;
-    const body = [];
-    for (i++; i < lines.length && !lines[i].startsWith("```"); i++) body.push(lines[i]);
-    out.push({ lang: m[1], info: m[2], code: body.join("\n"), line: start + 1 });
-  }
-  return out;
-}
 
 const code = blocks(page).filter((b) => b.lang !== "text");
 
