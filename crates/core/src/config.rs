@@ -4,9 +4,9 @@
 //! Every object rejects unknown fields, so a typo in a site's config is an error
 //! rather than a silent default.
 
-use super::value::{all_bytes, char_is, push_int, Path, Value};
 use alloc::string::String;
 use alloc::vec::Vec;
+use super::value::{all_bytes, char_is, push_int, Path, Value};
 use core::fmt;
 
 /// A language the SDK speaks.
@@ -41,12 +41,7 @@ impl Lang {
 
     /// Matches a BCP 47 tag by its primary subtag: `kk-KZ`, `kk-Cyrl-KZ`, `RU` ...
     pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag
-            .split(char_is('-'))
-            .next()?
-            .split(char_is('_'))
-            .next()?
-            .trim();
+        let primary = tag.split(char_is('-')).next()?.split(char_is('_')).next()?.trim();
         if primary.eq_ignore_ascii_case("kk") {
             Some(Lang::Kk)
         } else if primary.eq_ignore_ascii_case("ru") {
@@ -265,11 +260,7 @@ pub struct Ui {
 
 impl Default for Ui {
     fn default() -> Ui {
-        Ui {
-            layout: LAYOUTS[0],
-            position: POSITIONS[0],
-            theme: THEMES[0],
-        }
+        Ui { layout: LAYOUTS[0], position: POSITIONS[0], theme: THEMES[0] }
     }
 }
 
@@ -336,14 +327,7 @@ pub const SIGNALS: [&str; 6] = [
 /// otherwise: `marketing` → the three `ad_*` signals, `analytics` →
 /// `analytics_storage`, `preferences` → `functionality_storage` and
 /// `personalization_storage`.
-pub const DEFAULT_MAPPING: [&str; 6] = [
-    "marketing",
-    "marketing",
-    "marketing",
-    "analytics",
-    "preferences",
-    "preferences",
-];
+pub const DEFAULT_MAPPING: [&str; 6] = ["marketing", "marketing", "marketing", "analytics", "preferences", "preferences"];
 
 impl Config {
     /// Every service with the id of its category.
@@ -430,15 +414,7 @@ impl FieldError {
             Doc::Config => "config",
             Doc::Policy => "policy",
         };
-        super::value::cat(&[
-            if self.path.is_empty() {
-                root
-            } else {
-                &self.path
-            },
-            ": ",
-            &self.message,
-        ])
+        super::value::cat(&[if self.path.is_empty() { root } else { &self.path }, ": ", &self.message])
     }
 }
 
@@ -528,10 +504,7 @@ impl<'v, 'p> Obj<'v, 'p> {
 #[cold]
 #[inline(never)]
 fn unknown_field(path: &Path, allowed: &[&str]) -> ConfigError {
-    error(
-        path,
-        &["unknown field (expected one of: ", &list(allowed), ")"],
-    )
+    error(path, &["unknown field (expected one of: ", &list(allowed), ")"])
 }
 
 /// `a, b, c`.
@@ -572,11 +545,7 @@ fn l10n<'v>(v: &'v Value, path: &Path, langs: &[Lang]) -> R<Text<'v>> {
     let mut out = [""; 2];
     for (slot, lang) in out.iter_mut().zip(Lang::ALL) {
         let code = lang.code();
-        let found = if langs.contains(&lang) {
-            Some(o.req(code)?)
-        } else {
-            o.opt(code)
-        };
+        let found = if langs.contains(&lang) { Some(o.req(code)?) } else { o.opt(code) };
         if let Some(v) = found {
             *slot = string(v, &o.at(code))?;
         }
@@ -593,17 +562,12 @@ fn owned([kk, ru]: Text) -> L10n {
 
 fn id<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
     let s = string(v, path)?;
-    let ok = s.len() <= MAX_ID_LEN && all_bytes(s, id_byte);
+    let ok = s.len() <= MAX_ID_LEN
+        && all_bytes(s, id_byte);
     if !ok {
         return fail(
             path,
-            &[
-                "\"",
-                s,
-                "\" is not a valid id (use a-z, 0-9, - and _, at most ",
-                &num(MAX_ID_LEN),
-                " characters)",
-            ],
+            &["\"", s, "\" is not a valid id (use a-z, 0-9, - and _, at most ", &num(MAX_ID_LEN), " characters)"],
         );
     }
     Ok(s)
@@ -652,11 +616,7 @@ fn head<'v>(o: &Obj<'v, '_>, seen: &mut Vec<&'v str>) -> R<(&'v str, &'v Value, 
     if seen.contains(&id) {
         return fail(
             &ipath,
-            &[
-                "\"",
-                id,
-                "\" is used twice (ids are unique across categories and services)",
-            ],
+            &["\"", id, "\" is used twice (ids are unique across categories and services)"],
         );
     }
     seen.push(id);
@@ -689,11 +649,7 @@ fn languages(root: &Obj) -> R<Vec<Lang>> {
 fn controller(root: &Obj, langs: &[Lang]) -> R<Controller> {
     let v = root.req("controller")?;
     let path = root.at("controller");
-    let c = Obj::new(
-        v,
-        &path,
-        &["name", "bin", "address", "email", "phone", "url"],
-    )?;
+    let c = Obj::new(v, &path, &["name", "bin", "address", "email", "phone", "url"])?;
     let name = c.req("name")?;
     let bpath = c.at("bin");
     let bin = string(c.req("bin")?, &bpath)?;
@@ -708,14 +664,7 @@ fn controller(root: &Obj, langs: &[Lang]) -> R<Controller> {
     let email = opt_string(&c, "email")?;
     if let Some(e) = email {
         if !is_email(e) {
-            return fail(
-                &c.at("email"),
-                &[
-                    "\"",
-                    e,
-                    "\" is not an e-mail address such as privacy@example.kz",
-                ],
-            );
+            return fail(&c.at("email"), &["\"", e, "\" is not an e-mail address such as privacy@example.kz"]);
         }
     }
     let phone = opt_string(&c, "phone")?;
@@ -748,20 +697,10 @@ fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
     let version = p.req("version")?;
     let revision = match p.req("revision")? {
         // A whole number in range (`f64::fract` needs std).
-        Value::Num(n) if *n >= 0.0 && *n <= i32::MAX as f64 && *n == (*n as u32) as f64 => {
-            *n as u32
-        }
+        Value::Num(n) if *n >= 0.0 && *n <= i32::MAX as f64 && *n == (*n as u32) as f64 => *n as u32,
         other => {
             let max = num(i32::MAX as usize);
-            return fail(
-                &p.at("revision"),
-                &[
-                    "expected a whole number from 0 to ",
-                    &max,
-                    ", got ",
-                    other.kind(),
-                ],
-            );
+            return fail(&p.at("revision"), &["expected a whole number from 0 to ", &max, ", got ", other.kind()]);
         }
     };
     let version = string(version, &p.at("version"))?;
@@ -769,10 +708,7 @@ fn policy(root: &Obj, langs: &[Lang]) -> R<Policy> {
     let url = l10n(p.req("url")?, &url_path, langs)?;
     for (code, u) in [("kk", url[0]), ("ru", url[1])] {
         if !u.is_empty() && !is_web_url(u) {
-            return fail(
-                &Path::Key(&url_path, code),
-                &["must be an http(s) or relative URL"],
-            );
+            return fail(&Path::Key(&url_path, code), &["must be an http(s) or relative URL"]);
         }
     }
     let document = match p.opt("document") {
@@ -803,10 +739,7 @@ fn policy_document(v: &Value, path: &Path, langs: &[Lang]) -> R<L10n> {
     };
     for (code, u) in [("kk", urls[0]), ("ru", urls[1])] {
         if !u.is_empty() && !is_web_url(u) {
-            return fail(
-                &Path::Key(path, code),
-                &["must be an http(s) or relative URL"],
-            );
+            return fail(&Path::Key(path, code), &["must be an http(s) or relative URL"]);
         }
     }
     Ok(owned(urls))
@@ -817,9 +750,7 @@ fn policy_document(v: &Value, path: &Path, langs: &[Lang]) -> R<L10n> {
 /// (letters, digits, `-`, any non-ASCII letter for internationalised names;
 /// no label empty or starting or ending with `-`), at most 254 bytes.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once(char_is('@')) else {
-        return false;
-    };
+    let Some((local, domain)) = s.split_once(char_is('@')) else { return false };
     let plain = |b: u8| b > b' ' && b != 0x7f && !b"<>()[]\\,;:\"@".contains(&b);
     s.len() <= 254
         && !local.is_empty()
@@ -830,9 +761,7 @@ pub fn is_email(s: &str) -> bool {
             !label.is_empty()
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && all_bytes(label, |b| {
-                    b.is_ascii_alphanumeric() || b == b'-' || b >= 0x80
-                })
+                && all_bytes(label, |b| b.is_ascii_alphanumeric() || b == b'-' || b >= 0x80)
         })
 }
 
@@ -851,27 +780,15 @@ pub fn is_phone(s: &str) -> bool {
     };
     let uri = s.starts_with("tel:");
     let body = number.strip_prefix('+').unwrap_or(number);
-    let sep = |b: u8| {
-        if uri {
-            b"-.()".contains(&b)
-        } else {
-            b" .-()".contains(&b)
-        }
-    };
+    let sep = |b: u8| if uri { b"-.()".contains(&b) } else { b" .-()".contains(&b) };
     let digits = body.bytes().filter(u8::is_ascii_digit).count();
     let params_ok = params.is_none_or(|p| {
         p.split(char_is(';')).all(|kv| {
-            !kv.is_empty()
-                && all_bytes(kv, |b| {
-                    b.is_ascii_alphanumeric() || b"-_.!~*'()=+%/:&$[]".contains(&b)
-                })
+            !kv.is_empty() && all_bytes(kv, |b| b.is_ascii_alphanumeric() || b"-_.!~*'()=+%/:&$[]".contains(&b))
         })
     });
     (3..=15).contains(&digits)
-        && body
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_digit() || b == b'(')
+        && body.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'(')
         && body.bytes().all(|b| b.is_ascii_digit() || sep(b))
         && params_ok
 }
@@ -887,11 +804,7 @@ pub fn is_web_url(u: &str) -> bool {
     for (i, &c) in b.iter().enumerate() {
         match c {
             // `get` rather than slicing: no bounds-check panic (and its formatting) in the module.
-            b':' => {
-                return b.get(..i).is_some_and(|s| {
-                    s.eq_ignore_ascii_case(b"http") || s.eq_ignore_ascii_case(b"https")
-                })
-            }
+            b':' => return b.get(..i).is_some_and(|s| s.eq_ignore_ascii_case(b"http") || s.eq_ignore_ascii_case(b"https")),
             b'/' | b'?' | b'#' => return true,
             _ => {}
         }
@@ -917,17 +830,7 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
         let o = Obj::new(
             item,
             &cpath,
-            &[
-                "id",
-                "required",
-                "title",
-                "description",
-                "cookies",
-                "services",
-                "data",
-                "storage",
-                "sharing",
-            ],
+            &["id", "required", "title", "description", "cookies", "services", "data", "storage", "sharing"],
         )?;
         let (cid, title, description) = head(&o, &mut seen)?;
         let mut services = Vec::new();
@@ -935,19 +838,7 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
             let spath = o.at("services");
             for (j, s) in array(sv, &spath)?.iter().enumerate() {
                 let sp = Path::Index(&spath, j);
-                let so = Obj::new(
-                    s,
-                    &sp,
-                    &[
-                        "id",
-                        "title",
-                        "description",
-                        "cookies",
-                        "thirdParty",
-                        "storage",
-                        "sharing",
-                    ],
-                )?;
+                let so = Obj::new(s, &sp, &["id", "title", "description", "cookies", "thirdParty", "storage", "sharing"])?;
                 let (sid, title, description) = head(&so, &mut seen)?;
                 service_count += 1;
                 if service_count > MAX_SERVICES {
@@ -961,14 +852,7 @@ fn categories(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<Categ
                         let p = so.at("thirdParty");
                         let tp = id(v, &p)?;
                         if !parties.iter().any(|t| t.id == tp) {
-                            return fail(
-                                &p,
-                                &[
-                                    "\"",
-                                    tp,
-                                    "\" is not a declared third party (thirdParties[].id)",
-                                ],
-                            );
+                            return fail(&p, &["\"", tp, "\" is not a declared third party (thirdParties[].id)"]);
                         }
                         Some(tp.into())
                     }
@@ -1061,15 +945,7 @@ fn abs_url<'v>(o: &Obj<'v, '_>, key: &str) -> R<&'v str> {
 }
 
 fn third_parties(root: &Obj, langs: &[Lang]) -> R<Vec<ThirdParty>> {
-    let fields = [
-        "id",
-        "name",
-        "domains",
-        "policyUrl",
-        "country",
-        "collects",
-        "purpose",
-    ];
+    let fields = ["id", "name", "domains", "policyUrl", "country", "collects", "purpose"];
     id_list(root, "thirdParties", &fields, |o, id| {
         let name = l10n(o.req("name")?, &o.at("name"), langs)?;
         let dpath = o.at("domains");
@@ -1085,18 +961,9 @@ fn third_parties(root: &Obj, langs: &[Lang]) -> R<Vec<ThirdParty>> {
                 && d.contains('.')
                 && !d.starts_with('.')
                 && !d.ends_with('.')
-                && all_bytes(d, |b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
-                });
+                && all_bytes(d, |b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
             if !ok {
-                return fail(
-                    &p,
-                    &[
-                        "\"",
-                        d,
-                        "\" is not a lowercase host name such as facebook.com",
-                    ],
-                );
+                return fail(&p, &["\"", d, "\" is not a lowercase host name such as facebook.com"]);
             }
             domains.push(d.into());
         }
@@ -1104,10 +971,7 @@ fn third_parties(root: &Obj, langs: &[Lang]) -> R<Vec<ThirdParty>> {
         let cpath = o.at("country");
         let country = string(o.req("country")?, &cpath)?;
         if country.len() != 2 || !all_bytes(country, |b| b.is_ascii_uppercase()) {
-            return fail(
-                &cpath,
-                &["use an ISO 3166-1 alpha-2 code such as KZ, RU or US"],
-            );
+            return fail(&cpath, &["use an ISO 3166-1 alpha-2 code such as KZ, RU or US"]);
         }
         let collects = l10n(o.req("collects")?, &o.at("collects"), langs)?;
         let purpose = l10n(o.req("purpose")?, &o.at("purpose"), langs)?;
@@ -1134,14 +998,7 @@ fn oauth(root: &Obj, langs: &[Lang], parties: &[ThirdParty]) -> R<Vec<OAuthProvi
                 let p = o.at("thirdParty");
                 let tp = self::id(v, &p)?;
                 if !parties.iter().any(|t| t.id == tp) {
-                    return fail(
-                        &p,
-                        &[
-                            "\"",
-                            tp,
-                            "\" is not a declared third party (thirdParties[].id)",
-                        ],
-                    );
+                    return fail(&p, &["\"", tp, "\" is not a declared third party (thirdParties[].id)"]);
                 }
                 Some(tp.into())
             }
@@ -1166,13 +1023,11 @@ fn flag(root: &Obj, key: &str) -> R<bool> {
 }
 
 fn external_links(root: &Obj) -> R<ExternalLinks> {
-    Ok(
-        match pick(root, "externalLinks", &["declared", "all", "off"])? {
-            "all" => ExternalLinks::All,
-            "off" => ExternalLinks::Off,
-            _ => ExternalLinks::Declared,
-        },
-    )
+    Ok(match pick(root, "externalLinks", &["declared", "all", "off"])? {
+        "all" => ExternalLinks::All,
+        "off" => ExternalLinks::Off,
+        _ => ExternalLinks::Declared,
+    })
 }
 
 fn cookie(root: &Obj) -> R<CookieOptions> {
@@ -1183,11 +1038,7 @@ fn cookie(root: &Obj) -> R<CookieOptions> {
         if let Some(v) = o.opt("name") {
             let p = o.at("name");
             name = string(v, &p)?;
-            if name.len() > 64
-                || !all_bytes(name, |b| {
-                    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
-                })
-            {
+            if name.len() > 64 || !all_bytes(name, |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return fail(&p, &["use letters, digits, - and _ (at most 64)"]);
             }
         }
@@ -1241,12 +1092,7 @@ pub fn decode(v: &Value) -> R<Config> {
             let code = string(v, &path)?;
             match Lang::from_code(code) {
                 Some(l) if languages.contains(&l) => l,
-                _ => {
-                    return fail(
-                        &path,
-                        &["\"", code, "\" is not one of the configured languages"],
-                    )
-                }
+                _ => return fail(&path, &["\"", code, "\" is not one of the configured languages"]),
             }
         }
     };
@@ -1328,10 +1174,7 @@ fn receipts(root: &Obj) -> R<Option<ReceiptsConfig>> {
     if let Some(v) = o.opt("headers") {
         let hp = o.at("headers");
         if transport == Transport::Beacon {
-            return fail(
-                &hp,
-                &["not allowed with transport \"beacon\" (sendBeacon cannot set headers)"],
-            );
+            return fail(&hp, &["not allowed with transport \"beacon\" (sendBeacon cannot set headers)"]);
         }
         let Value::Obj(pairs) = v else {
             return expected(&hp, "an object of header names and values", v);
@@ -1366,11 +1209,7 @@ fn strings(o: &Obj, key: &str, path_like: bool) -> R<Vec<String>> {
     let mut out = Vec::new();
     for (i, item) in array(v, &path)?.iter().enumerate() {
         let p = Path::Index(&path, i);
-        let s = if path_like {
-            attr_value(item, &p)?
-        } else {
-            string(item, &p)?
-        };
+        let s = if path_like { attr_value(item, &p)? } else { string(item, &p)? };
         if path_like && !(s.starts_with('/') && all_bytes(s, |b| b != b' ')) {
             return fail(&p, &["must start with / and hold no spaces"]);
         }
@@ -1411,9 +1250,7 @@ fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
             if let Some(v) = mo.opt(signal) {
                 let p = mo.at(signal);
                 let id = string(v, &p)?;
-                let known = categories
-                    .iter()
-                    .any(|c| c.id == id || c.services.iter().any(|s| s.id == id));
+                let known = categories.iter().any(|c| c.id == id || c.services.iter().any(|s| s.id == id));
                 if !known {
                     return fail(&p, &["unknown id \"", id, "\""]);
                 }
@@ -1421,11 +1258,7 @@ fn consent_mode(root: &Obj, categories: &[Category]) -> R<Option<ConsentMode>> {
             }
         }
     }
-    Ok(enabled.then_some(ConsentMode {
-        wait_for_update,
-        regions,
-        mapping,
-    }))
+    Ok(enabled.then_some(ConsentMode { wait_for_update, regions, mapping }))
 }
 
 #[cfg(test)]
@@ -1458,10 +1291,7 @@ pub(crate) mod tests {
         Value::obj([
             (
                 "controller",
-                Value::obj([
-                    ("name", t("«Сапар» ЖШС", "ТОО «Сапар»")),
-                    ("bin", Value::str("123456789012")),
-                ]),
+                Value::obj([("name", t("«Сапар» ЖШС", "ТОО «Сапар»")), ("bin", Value::str("123456789012"))]),
             ),
             (
                 "policy",
@@ -1475,11 +1305,7 @@ pub(crate) mod tests {
                 "categories",
                 Value::Arr(vec![
                     cat("necessary", true, vec![]),
-                    cat(
-                        "analytics",
-                        false,
-                        vec![svc("yandex-metrica"), svc("google-analytics")],
-                    ),
+                    cat("analytics", false, vec![svc("yandex-metrica"), svc("google-analytics")]),
                     cat("marketing", false, vec![svc("facebook-pixel")]),
                 ]),
             ),
@@ -1541,11 +1367,7 @@ pub(crate) mod tests {
         assert_eq!((p.doc, p.path.as_str()), (Doc::Policy, ""));
         assert!(p.to_string().starts_with("policy: "), "{p}");
         let mut v = sample();
-        set(
-            &mut v,
-            &["categories", "0", "id"],
-            Some(Value::str("Bad Id")),
-        );
+        set(&mut v, &["categories", "0", "id"], Some(Value::str("Bad Id")));
         let e: ConfigError = decode(&v).unwrap_err();
         assert_eq!((e.doc, e.path.as_str()), (Doc::Config, "categories[0].id"));
     }
@@ -1557,66 +1379,25 @@ pub(crate) mod tests {
             set(&mut v, &["controller", field], Some(Value::str(value)));
             decode(&v).map(|_| ()).map_err(|e| e.to_string())
         };
-        for ok in [
-            "https://sapar.example.kz",
-            "http://sapar.example.kz/about",
-            "HTTPS://X.KZ",
-        ] {
+        for ok in ["https://sapar.example.kz", "http://sapar.example.kz/about", "HTTPS://X.KZ"] {
             assert_eq!(with("url", ok), Ok(()), "{ok}");
         }
-        for bad in [
-            "javascript:alert(1)",
-            "/about",
-            "data:text/html,x",
-            "https:// x.kz",
-            "java\tscript:alert(1)",
-            "ftp://x.kz",
-        ] {
-            assert_eq!(
-                with("url", bad),
-                Err("controller.url: must be an absolute http(s) URL".into()),
-                "{bad}"
-            );
+        for bad in ["javascript:alert(1)", "/about", "data:text/html,x", "https:// x.kz", "java\tscript:alert(1)", "ftp://x.kz"] {
+            assert_eq!(with("url", bad), Err("controller.url: must be an absolute http(s) URL".into()), "{bad}");
         }
         for ok in ["privacy@sapar.example.kz", "a.b+c@x.kz", "дербес@сапар.қаз"] {
             assert_eq!(with("email", ok), Ok(()), "{ok}");
         }
-        for bad in [
-            "privacy", "@x.kz", "a@", "a@kz", "a@@x.kz", "a b@x.kz", "a@x..kz", "<a@x.kz>",
-            "a@-x.kz", "a@x.kz\n",
-        ] {
+        for bad in ["privacy", "@x.kz", "a@", "a@kz", "a@@x.kz", "a b@x.kz", "a@x..kz", "<a@x.kz>", "a@-x.kz", "a@x.kz\n"] {
             let e = with("email", bad).unwrap_err();
-            assert!(
-                e.starts_with("controller.email: ") && e.contains("is not an e-mail address"),
-                "{bad}: {e}"
-            );
+            assert!(e.starts_with("controller.email: ") && e.contains("is not an e-mail address"), "{bad}: {e}");
         }
-        for ok in [
-            "+7 727 355 14 20",
-            "+7 (727) 355-14-20",
-            "8.727.355.14.20",
-            "tel:+7-727-355-14-20",
-            "tel:355-14-20;phone-context=+7",
-            "112",
-        ] {
+        for ok in ["+7 727 355 14 20", "+7 (727) 355-14-20", "8.727.355.14.20", "tel:+7-727-355-14-20", "tel:355-14-20;phone-context=+7", "112"] {
             assert_eq!(with("phone", ok), Ok(()), "{ok}");
         }
-        for bad in [
-            "call us",
-            "+7 727 355 14 20 ext",
-            "12",
-            "+1234567890123456",
-            "tel:+7 727",
-            "javascript:1",
-            "++7 727",
-            "+7\u{202e}727",
-            "tel:+7;;x",
-        ] {
+        for bad in ["call us", "+7 727 355 14 20 ext", "12", "+1234567890123456", "tel:+7 727", "javascript:1", "++7 727", "+7\u{202e}727", "tel:+7;;x"] {
             let e = with("phone", bad).unwrap_err();
-            assert!(
-                e.starts_with("controller.phone: ") && e.contains("is not a phone number"),
-                "{bad}: {e}"
-            );
+            assert!(e.starts_with("controller.phone: ") && e.contains("is not a phone number"), "{bad}: {e}");
         }
     }
 
@@ -1630,11 +1411,7 @@ pub(crate) mod tests {
     #[test]
     fn unknown_fields_are_rejected_with_their_path() {
         let mut v = sample();
-        set(
-            &mut v,
-            &["categories", "1", "colour"],
-            Some(Value::str("red")),
-        );
+        set(&mut v, &["categories", "1", "colour"], Some(Value::str("red")));
         let e = error_of(&v);
         assert!(e.starts_with("categories[1].colour: unknown field"), "{e}");
         let mut v = sample();
@@ -1645,91 +1422,29 @@ pub(crate) mod tests {
     #[test]
     fn wrong_types_and_values_are_named() {
         let cases: Vec<(Vec<&str>, Value, &str)> = vec![
-            (
-                vec!["policy", "revision"],
-                Value::str("2"),
-                "policy.revision: expected a whole number",
-            ),
-            (
-                vec!["policy", "revision"],
-                Value::Num(1.5),
-                "policy.revision: expected a whole number",
-            ),
-            (
-                vec!["controller", "bin"],
-                Value::str("12345"),
-                "controller.bin: a BIN is exactly 12 digits",
-            ),
-            (
-                vec!["categories", "1", "id"],
-                Value::str("Analytics"),
-                "categories[1].id: \"Analytics\" is not a valid id",
-            ),
-            (
-                vec!["categories", "1", "id"],
-                Value::str("necessary"),
-                "categories[1].id: \"necessary\" is used twice",
-            ),
-            (
-                vec!["categories", "1", "services", "1", "id"],
-                Value::str("necessary"),
-                "categories[1].services[1].id: \"necessary\" is used twice",
-            ),
-            (
-                vec!["categories", "0", "required"],
-                Value::str("yes"),
-                "categories[0].required: expected true or false",
-            ),
-            (
-                vec!["languages"],
-                Value::Arr(vec![Value::str("en")]),
-                "languages[0]: \"en\" is not a supported language",
-            ),
-            (
-                vec!["defaultLanguage"],
-                Value::str("en"),
-                "defaultLanguage: \"en\" is not one of",
-            ),
-            (
-                vec!["cookie"],
-                Value::obj([("path", Value::str("x"))]),
-                "cookie.path: must start with /",
-            ),
-            (
-                vec!["cookie"],
-                Value::obj([("domain", Value::str("a;b"))]),
-                "cookie.domain: must not contain",
-            ),
-            (
-                vec!["cookie"],
-                Value::obj([("name", Value::str("a b"))]),
-                "cookie.name: use letters",
-            ),
-            (
-                vec!["categories"],
-                Value::Arr(vec![]),
-                "categories: must list at least one category",
-            ),
+            (vec!["policy", "revision"], Value::str("2"), "policy.revision: expected a whole number"),
+            (vec!["policy", "revision"], Value::Num(1.5), "policy.revision: expected a whole number"),
+            (vec!["controller", "bin"], Value::str("12345"), "controller.bin: a BIN is exactly 12 digits"),
+            (vec!["categories", "1", "id"], Value::str("Analytics"), "categories[1].id: \"Analytics\" is not a valid id"),
+            (vec!["categories", "1", "id"], Value::str("necessary"), "categories[1].id: \"necessary\" is used twice"),
+            (vec!["categories", "1", "services", "1", "id"], Value::str("necessary"), "categories[1].services[1].id: \"necessary\" is used twice"),
+            (vec!["categories", "0", "required"], Value::str("yes"), "categories[0].required: expected true or false"),
+            (vec!["languages"], Value::Arr(vec![Value::str("en")]), "languages[0]: \"en\" is not a supported language"),
+            (vec!["defaultLanguage"], Value::str("en"), "defaultLanguage: \"en\" is not one of"),
+            (vec!["cookie"], Value::obj([("path", Value::str("x"))]), "cookie.path: must start with /"),
+            (vec!["cookie"], Value::obj([("domain", Value::str("a;b"))]), "cookie.domain: must not contain"),
+            (vec!["cookie"], Value::obj([("name", Value::str("a b"))]), "cookie.name: use letters"),
+            (vec!["categories"], Value::Arr(vec![]), "categories: must list at least one category"),
             (vec!["controller"], Value::Null, "controller: missing"),
-            (
-                vec!["categories", "1", "title", "ru"],
-                Value::str("  "),
-                "categories[1].title.ru: must not be empty",
-            ),
+            (vec!["categories", "1", "title", "ru"], Value::str("  "), "categories[1].title.ru: must not be empty"),
         ];
         for (path, value, expected) in cases {
             let mut v = sample();
             set(&mut v, &path, Some(value));
             let e = error_of(&v);
-            assert!(
-                e.starts_with(expected),
-                "{path:?}: got {e:?}, want {expected:?}"
-            );
+            assert!(e.starts_with(expected), "{path:?}: got {e:?}, want {expected:?}");
         }
-        assert_eq!(
-            error_of(&Value::Arr(vec![])),
-            "config: expected an object, got an array"
-        );
+        assert_eq!(error_of(&Value::Arr(vec![])), "config: expected an object, got an array");
     }
 
     #[test]
@@ -1773,25 +1488,14 @@ pub(crate) mod tests {
                 ("description", t("c", "d")),
             ])
         };
-        set(
-            &mut v,
-            &["categories", "1", "services"],
-            Some(Value::Arr((0..65).map(svc).collect())),
-        );
-        assert_eq!(
-            error_of(&v),
-            "categories[1].services[64]: at most 64 services in all"
-        );
+        set(&mut v, &["categories", "1", "services"], Some(Value::Arr((0..65).map(svc).collect())));
+        assert_eq!(error_of(&v), "categories[1].services[64]: at most 64 services in all");
     }
 
     #[test]
     fn one_language_sites_need_only_that_language() {
         let mut v = sample();
-        set(
-            &mut v,
-            &["languages"],
-            Some(Value::Arr(vec![Value::str("ru")])),
-        );
+        set(&mut v, &["languages"], Some(Value::Arr(vec![Value::str("ru")])));
         set(&mut v, &["categories", "2", "title", "kk"], None);
         let c = decode(&v).unwrap();
         assert_eq!(c.default_language, Lang::Ru);
@@ -1800,31 +1504,13 @@ pub(crate) mod tests {
 
     #[test]
     fn policy_urls_must_be_web_urls() {
-        for bad in [
-            "javascript:alert(1)",
-            "JaVaScRiPt:x",
-            "data:text/html,x",
-            " javascript:x",
-            "java\tscript:x",
-            "vbscript:x",
-        ] {
+        for bad in ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", " javascript:x", "java\tscript:x", "vbscript:x"] {
             assert!(!is_web_url(bad), "{bad:?} accepted");
             let mut v = sample();
             set(&mut v, &["policy", "url", "ru"], Some(Value::str(bad)));
-            assert_eq!(
-                error_of(&v),
-                "policy.url.ru: must be an http(s) or relative URL"
-            );
+            assert_eq!(error_of(&v), "policy.url.ru: must be an http(s) or relative URL");
         }
-        for good in [
-            "/privacy/kk.html",
-            "privacy.html",
-            "https://example.kz/p",
-            "HTTP://x",
-            "/a?b=c:d",
-            "#policy",
-            "//cdn.example.kz/p",
-        ] {
+        for good in ["/privacy/kk.html", "privacy.html", "https://example.kz/p", "HTTP://x", "/a?b=c:d", "#policy", "//cdn.example.kz/p"] {
             assert!(is_web_url(good), "{good:?} refused");
         }
     }
@@ -1833,14 +1519,8 @@ pub(crate) mod tests {
         Value::obj([
             ("id", Value::str(id)),
             ("name", t("Meta", "Meta")),
-            (
-                "domains",
-                Value::Arr(domains.iter().map(|d| Value::str(*d)).collect()),
-            ),
-            (
-                "policyUrl",
-                Value::str("https://www.facebook.com/privacy/policy/"),
-            ),
+            ("domains", Value::Arr(domains.iter().map(|d| Value::str(*d)).collect())),
+            ("policyUrl", Value::str("https://www.facebook.com/privacy/policy/")),
             ("country", Value::str("US")),
             ("collects", t("Профиль", "Профиль")),
             ("purpose", t("Жарнама", "Реклама")),
@@ -1850,23 +1530,12 @@ pub(crate) mod tests {
     #[test]
     fn third_parties_oauth_and_data_decode() {
         let mut v = sample();
-        set(
-            &mut v,
-            &["thirdParties"],
-            Some(Value::Arr(vec![party("meta", &["facebook.com", "fb.com"])])),
-        );
-        set(
-            &mut v,
-            &["categories", "2", "services", "0", "thirdParty"],
-            Some(Value::str("meta")),
-        );
+        set(&mut v, &["thirdParties"], Some(Value::Arr(vec![party("meta", &["facebook.com", "fb.com"])])));
+        set(&mut v, &["categories", "2", "services", "0", "thirdParty"], Some(Value::str("meta")));
         set(
             &mut v,
             &["categories", "1", "data"],
-            Some(Value::Arr(vec![
-                t("IP мекенжайы", "IP-адрес"),
-                t("Қаралған беттер", "Просмотренные страницы"),
-            ])),
+            Some(Value::Arr(vec![t("IP мекенжайы", "IP-адрес"), t("Қаралған беттер", "Просмотренные страницы")])),
         );
         set(
             &mut v,
@@ -1875,10 +1544,7 @@ pub(crate) mod tests {
                 ("id", Value::str("facebook")),
                 ("name", t("Facebook", "Facebook")),
                 ("receives", t("Аты, email", "Имя, email")),
-                (
-                    "policyUrl",
-                    Value::str("https://www.facebook.com/privacy/policy/"),
-                ),
+                ("policyUrl", Value::str("https://www.facebook.com/privacy/policy/")),
                 ("thirdParty", Value::str("meta")),
             ])])),
         );
@@ -1886,102 +1552,46 @@ pub(crate) mod tests {
         set(&mut v, &["publicSources"], Some(Value::Bool(true)));
         let c = decode(&v).unwrap();
         assert_eq!(c.third_parties[0].domains, vec!["facebook.com", "fb.com"]);
-        assert_eq!(
-            c.categories[2].services[0].third_party.as_deref(),
-            Some("meta")
-        );
-        assert_eq!(
-            c.categories[1].data[1].get(Lang::Ru),
-            "Просмотренные страницы"
-        );
+        assert_eq!(c.categories[2].services[0].third_party.as_deref(), Some("meta"));
+        assert_eq!(c.categories[1].data[1].get(Lang::Ru), "Просмотренные страницы");
         assert_eq!(c.oauth[0].third_party.as_deref(), Some("meta"));
         assert_eq!(c.external_links, ExternalLinks::All);
         assert!(c.public_sources);
-        assert_eq!(
-            c.party_for_host("m.facebook.com").map(|p| p.id.as_str()),
-            Some("meta")
-        );
-        assert_eq!(
-            c.party_for_host("FB.COM.").map(|p| p.id.as_str()),
-            Some("meta")
-        );
+        assert_eq!(c.party_for_host("m.facebook.com").map(|p| p.id.as_str()), Some("meta"));
+        assert_eq!(c.party_for_host("FB.COM.").map(|p| p.id.as_str()), Some("meta"));
         assert!(c.party_for_host("notfacebook.com").is_none());
         assert!(c.party_for_host("facebook.com.evil.kz").is_none());
         let d = decode(&sample()).unwrap();
-        assert_eq!(
-            (d.external_links, d.public_sources, d.third_parties.len()),
-            (ExternalLinks::Declared, false, 0)
-        );
+        assert_eq!((d.external_links, d.public_sources, d.third_parties.len()), (ExternalLinks::Declared, false, 0));
     }
 
     #[test]
     fn third_party_errors_are_named() {
         let cases: Vec<(Vec<&str>, Value, &str)> = vec![
-            (
-                vec!["categories", "1", "services", "0", "thirdParty"],
-                Value::str("meta"),
-                "categories[1].services[0].thirdParty: \"meta\" is not a declared third party",
-            ),
-            (
-                vec!["thirdParties"],
-                Value::Arr(vec![party("meta", &["Facebook.com"])]),
-                "thirdParties[0].domains[0]: \"Facebook.com\" is not a lowercase host name",
-            ),
-            (
-                vec!["thirdParties"],
-                Value::Arr(vec![party("meta", &[])]),
-                "thirdParties[0].domains: list 1 to 16 domains",
-            ),
-            (
-                vec!["thirdParties"],
-                Value::Arr(vec![party("meta", &["a.kz"]), party("meta", &["b.kz"])]),
-                "thirdParties[1].id: \"meta\" is used twice",
-            ),
-            (
-                vec!["externalLinks"],
-                Value::str("some"),
-                "externalLinks: \"some\" is not one of: declared, all, off",
-            ),
-            (
-                vec!["publicSources"],
-                Value::str("no"),
-                "publicSources: expected true or false",
-            ),
-            (
-                vec!["categories", "1", "data"],
-                Value::Arr(vec![Value::str("IP")]),
-                "categories[1].data[0]: expected an object",
-            ),
+            (vec!["categories", "1", "services", "0", "thirdParty"], Value::str("meta"), "categories[1].services[0].thirdParty: \"meta\" is not a declared third party"),
+            (vec!["thirdParties"], Value::Arr(vec![party("meta", &["Facebook.com"])]), "thirdParties[0].domains[0]: \"Facebook.com\" is not a lowercase host name"),
+            (vec!["thirdParties"], Value::Arr(vec![party("meta", &[])]), "thirdParties[0].domains: list 1 to 16 domains"),
+            (vec!["thirdParties"], Value::Arr(vec![party("meta", &["a.kz"]), party("meta", &["b.kz"])]), "thirdParties[1].id: \"meta\" is used twice"),
+            (vec!["externalLinks"], Value::str("some"), "externalLinks: \"some\" is not one of: declared, all, off"),
+            (vec!["publicSources"], Value::str("no"), "publicSources: expected true or false"),
+            (vec!["categories", "1", "data"], Value::Arr(vec![Value::str("IP")]), "categories[1].data[0]: expected an object"),
         ];
         for (path, value, expected) in cases {
             let mut v = sample();
             set(&mut v, &path, Some(value));
             let e = error_of(&v);
-            assert!(
-                e.starts_with(expected),
-                "{path:?}: got {e:?}, want {expected:?}"
-            );
+            assert!(e.starts_with(expected), "{path:?}: got {e:?}, want {expected:?}");
         }
         let mut p = party("meta", &["a.kz"]);
-        set(
-            &mut p,
-            &["policyUrl"],
-            Some(Value::str("javascript:alert(1)")),
-        );
+        set(&mut p, &["policyUrl"], Some(Value::str("javascript:alert(1)")));
         let mut v = sample();
         set(&mut v, &["thirdParties"], Some(Value::Arr(vec![p])));
-        assert_eq!(
-            error_of(&v),
-            "thirdParties[0].policyUrl: must be an absolute http(s) URL"
-        );
+        assert_eq!(error_of(&v), "thirdParties[0].policyUrl: must be an absolute http(s) URL");
         let mut p = party("meta", &["a.kz"]);
         set(&mut p, &["country"], Some(Value::str("usa")));
         let mut v = sample();
         set(&mut v, &["thirdParties"], Some(Value::Arr(vec![p])));
-        assert_eq!(
-            error_of(&v),
-            "thirdParties[0].country: use an ISO 3166-1 alpha-2 code such as KZ, RU or US"
-        );
+        assert_eq!(error_of(&v), "thirdParties[0].country: use an ISO 3166-1 alpha-2 code such as KZ, RU or US");
     }
 
     #[test]
@@ -1997,65 +1607,26 @@ pub(crate) mod tests {
     fn gating_fields_decode_with_defaults_and_named_errors() {
         let c = decode(&sample()).unwrap();
         assert!(!c.reload_on_withdrawal && c.clear_paths.is_empty() && c.consent_mode.is_none());
-        assert!(c
-            .categories
-            .iter()
-            .all(|c| !c.sharing && c.storage.is_empty()));
+        assert!(c.categories.iter().all(|c| !c.sharing && c.storage.is_empty()));
         let mut v = sample();
         set(&mut v, &["reloadOnWithdrawal"], Some(Value::Bool(true)));
-        set(
-            &mut v,
-            &["cookiePaths"],
-            Some(Value::Arr(vec![Value::str("/shop")])),
-        );
-        set(
-            &mut v,
-            &["categories", "2", "sharing"],
-            Some(Value::Bool(true)),
-        );
-        set(
-            &mut v,
-            &["categories", "1", "services", "0", "storage"],
-            Some(Value::Arr(vec![Value::str("ym_*")])),
-        );
-        set(
-            &mut v,
-            &["consentMode"],
-            Some(Value::obj([
-                ("waitForUpdate", Value::Num(500.0)),
-                (
-                    "regions",
-                    Value::Arr(vec![Value::str("KZ"), Value::str("US-CA")]),
-                ),
-                (
-                    "mapping",
-                    Value::obj([("ad_user_data", Value::str("facebook-pixel"))]),
-                ),
-            ])),
-        );
+        set(&mut v, &["cookiePaths"], Some(Value::Arr(vec![Value::str("/shop")])));
+        set(&mut v, &["categories", "2", "sharing"], Some(Value::Bool(true)));
+        set(&mut v, &["categories", "1", "services", "0", "storage"], Some(Value::Arr(vec![Value::str("ym_*")])));
+        set(&mut v, &["consentMode"], Some(Value::obj([
+            ("waitForUpdate", Value::Num(500.0)),
+            ("regions", Value::Arr(vec![Value::str("KZ"), Value::str("US-CA")])),
+            ("mapping", Value::obj([("ad_user_data", Value::str("facebook-pixel"))])),
+        ])));
         let c = decode(&v).unwrap();
         assert!(c.reload_on_withdrawal && c.categories[2].sharing);
         assert_eq!(c.clear_paths, ["/shop"]);
         assert_eq!(c.categories[1].services[0].storage, ["ym_*"]);
         let m = c.consent_mode.unwrap();
         assert_eq!((m.wait_for_update, m.regions.len()), (500, 2));
-        assert_eq!(
-            m.mapping,
-            [
-                "marketing",
-                "facebook-pixel",
-                "marketing",
-                "analytics",
-                "preferences",
-                "preferences"
-            ]
-        );
+        assert_eq!(m.mapping, ["marketing", "facebook-pixel", "marketing", "analytics", "preferences", "preferences"]);
         let mut off = sample();
-        set(
-            &mut off,
-            &["consentMode"],
-            Some(Value::obj([("enabled", Value::Bool(false))])),
-        );
+        set(&mut off, &["consentMode"], Some(Value::obj([("enabled", Value::Bool(false))])));
         assert!(decode(&off).unwrap().consent_mode.is_none());
 
         let cases: Vec<(Vec<&str>, Value, &str)> = vec![
@@ -2074,10 +1645,7 @@ pub(crate) mod tests {
             let mut v = sample();
             set(&mut v, &path, Some(value));
             let e = error_of(&v);
-            assert!(
-                e.starts_with(expected),
-                "{path:?}: got {e:?}, want {expected:?}"
-            );
+            assert!(e.starts_with(expected), "{path:?}: got {e:?}, want {expected:?}");
         }
     }
 
@@ -2098,43 +1666,17 @@ pub(crate) mod tests {
         let c = decode(&sample()).unwrap();
         assert_eq!(c.policy.document, None);
         let mut v = sample();
-        set(
-            &mut v,
-            &["policy", "document"],
-            Some(Value::str("/policy/policy.json")),
-        );
+        set(&mut v, &["policy", "document"], Some(Value::str("/policy/policy.json")));
         let d = decode(&v).unwrap().policy.document.unwrap();
-        assert_eq!(
-            (d.kk.as_str(), d.ru.as_str()),
-            ("/policy/policy.json", "/policy/policy.json")
-        );
-        set(
-            &mut v,
-            &["policy", "document"],
-            Some(t("/p/kk.json", "https://cdn.example.kz/ru.json")),
-        );
+        assert_eq!((d.kk.as_str(), d.ru.as_str()), ("/policy/policy.json", "/policy/policy.json"));
+        set(&mut v, &["policy", "document"], Some(t("/p/kk.json", "https://cdn.example.kz/ru.json")));
         let d = decode(&v).unwrap().policy.document.unwrap();
-        assert_eq!(
-            (d.get(Lang::Kk), d.get(Lang::Ru)),
-            ("/p/kk.json", "https://cdn.example.kz/ru.json")
-        );
+        assert_eq!((d.get(Lang::Kk), d.get(Lang::Ru)), ("/p/kk.json", "https://cdn.example.kz/ru.json"));
         let cases: Vec<(Value, &str)> = vec![
-            (
-                Value::str("javascript:alert(1)"),
-                "policy.document: must be an http(s) or relative URL",
-            ),
-            (
-                t("/kk.json", "data:application/json,{}"),
-                "policy.document.ru: must be an http(s) or relative URL",
-            ),
-            (
-                Value::obj([("kk", Value::str("/kk.json"))]),
-                "policy.document.ru: missing",
-            ),
-            (
-                Value::Num(1.0),
-                "policy.document: expected a URL or {kk, ru} URLs, got a number",
-            ),
+            (Value::str("javascript:alert(1)"), "policy.document: must be an http(s) or relative URL"),
+            (t("/kk.json", "data:application/json,{}"), "policy.document.ru: must be an http(s) or relative URL"),
+            (Value::obj([("kk", Value::str("/kk.json"))]), "policy.document.ru: missing"),
+            (Value::Num(1.0), "policy.document: expected a URL or {kk, ru} URLs, got a number"),
             (Value::str(" "), "policy.document: must not be empty"),
         ];
         for (value, want) in cases {
@@ -2147,91 +1689,43 @@ pub(crate) mod tests {
     fn ui_defaults_values_and_errors() {
         let d = decode(&sample()).unwrap().ui;
         assert_eq!(d, Ui::default());
-        assert_eq!(
-            (d.layout, d.position, d.theme),
-            ("box", "bottom-center", "auto")
-        );
+        assert_eq!((d.layout, d.position, d.theme), ("box", "bottom-center", "auto"));
         let mut v = sample();
         set(
             &mut v,
             &["ui"],
-            Some(Value::obj([
-                ("layout", Value::str("bar")),
-                ("position", Value::str("top-right")),
-                ("theme", Value::str("dark")),
-            ])),
+            Some(Value::obj([("layout", Value::str("bar")), ("position", Value::str("top-right")), ("theme", Value::str("dark"))])),
         );
         let u = decode(&v).unwrap().ui;
-        assert_eq!(
-            (u.layout, u.position, u.theme),
-            ("bar", "top-right", "dark")
-        );
-        for (key, options) in [
-            ("layout", &LAYOUTS[..]),
-            ("position", &POSITIONS[..]),
-            ("theme", &THEMES[..]),
-        ] {
+        assert_eq!((u.layout, u.position, u.theme), ("bar", "top-right", "dark"));
+        for (key, options) in [("layout", &LAYOUTS[..]), ("position", &POSITIONS[..]), ("theme", &THEMES[..])] {
             for o in options {
                 set(&mut v, &["ui"], Some(Value::obj([(key, Value::str(*o))])));
                 let u = decode(&v).unwrap().ui;
-                assert_eq!(
-                    [u.layout, u.position, u.theme]
-                        .iter()
-                        .filter(|x| *x == o)
-                        .count(),
-                    1,
-                    "{key} {o}"
-                );
+                assert_eq!([u.layout, u.position, u.theme].iter().filter(|x| *x == o).count(), 1, "{key} {o}");
             }
         }
         set(&mut v, &["ui"], Some(Value::obj::<&str>([])));
         assert_eq!(decode(&v).unwrap().ui, Ui::default());
-        let positions = "top-left, top-center, top-right, middle-left, middle-center, middle-right, bottom-left, bottom-center, bottom-right";
-        assert_eq!(
-            {
-                let mut p = POSITIONS;
-                p.sort();
-                p
-            },
-            {
-                let mut p: Vec<&str> = positions.split(", ").collect();
-                p.sort();
-                <[&str; 9]>::try_from(p).unwrap()
+        // Every vertical with every horizontal, nothing else.
+        let mut all: Vec<String> = Vec::new();
+        for v in ["top", "middle", "bottom"] {
+            for h in ["left", "center", "right"] {
+                all.push([v, "-", h].concat());
             }
-        );
+        }
+        let mut positions: Vec<String> = POSITIONS.iter().map(|p| String::from(*p)).collect();
+        positions.sort();
+        all.sort();
+        assert_eq!(positions, all);
         let cases: Vec<(Value, String)> = vec![
-            (
-                Value::obj([("layout", Value::str("grid"))]),
-                "ui.layout: \"grid\" is not one of: box, bar, wide".into(),
-            ),
-            (
-                Value::obj([("layout", Value::Num(1.0))]),
-                "ui.layout: expected a string, got a number".into(),
-            ),
-            (
-                Value::obj([("theme", Value::str("Dark"))]),
-                "ui.theme: \"Dark\" is not one of: auto, light, dark".into(),
-            ),
-            (
-                Value::obj([("position", Value::str("bottom"))]),
-                ["ui.position: \"bottom\" is not one of: ", &list(&POSITIONS)].concat(),
-            ),
-            (
-                Value::obj([("position", Value::str("center-middle"))]),
-                [
-                    "ui.position: \"center-middle\" is not one of: ",
-                    &list(&POSITIONS),
-                ]
-                .concat(),
-            ),
-            (
-                Value::obj([("colour", Value::str("red"))]),
-                "ui.colour: unknown field (expected one of: layout, position, theme)".into(),
-            ),
-            (
-                Value::str("bar"),
-                "ui: expected an object, got a string".into(),
-            ),
+            (Value::obj([("layout", Value::str("grid"))]), "ui.layout: \"grid\" is not one of: box, bar, wide".into()),
+            (Value::obj([("layout", Value::Num(1.0))]), "ui.layout: expected a string, got a number".into()),
+            (Value::obj([("theme", Value::str("Dark"))]), "ui.theme: \"Dark\" is not one of: auto, light, dark".into()),
+            (Value::obj([("position", Value::str("bottom"))]), ["ui.position: \"bottom\" is not one of: ", &list(&POSITIONS)].concat()),
+            (Value::obj([("position", Value::str("center-middle"))]), ["ui.position: \"center-middle\" is not one of: ", &list(&POSITIONS)].concat()),
+            (Value::obj([("colour", Value::str("red"))]), "ui.colour: unknown field (expected one of: layout, position, theme)".into()),
+            (Value::str("bar"), "ui: expected an object, got a string".into()),
         ];
         for (value, want) in cases {
             set(&mut v, &["ui"], Some(value));
