@@ -78,7 +78,7 @@ fn every_problem_is_reported_with_its_path() {
             "receipts.transport: \"pigeon\" is not one of: fetch, beacon",
             "thirdParties[0].country: use an ISO 3166-1 alpha-2 code such as KZ, RU or US",
             "ui.layout: \"grid\" is not one of: box, bar, wide",
-            "ui.position: \"bottom-centre\" is not a position: top, middle or bottom, a dash, then left, center or right (bottom-center, top-right ...)",
+            "ui.position: \"bottom-centre\" is not one of: bottom-center, bottom-left, bottom-right, top-left, top-center, top-right, middle-left, middle-center, middle-right",
         ]
     );
     assert_eq!(err, format!("kelisim check-config: 15 problems in {file}\n"));
