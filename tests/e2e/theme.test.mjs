@@ -294,3 +294,38 @@ test("a bad ui value rejects start() with the field named", async () => {
   assert.equal(await s.page.$("[data-kelisim-root]"), null);
   await s.context.close();
 });
+
+/** Width and height of a PNG file (from its IHDR chunk). */
+function pngSize(file) {
+  const b = readFileSync(file);
+  assert.equal(b.subarray(1, 4).toString("latin1"), "PNG", `${file} is a PNG`);
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+}
+
+test("screenshots: the script draws every layout in kk and ru, light and dark, at 360 and 1280 px; docs/screenshots has the same set", async () => {
+  const { execFileSync } = await import("node:child_process");
+  const { mkdtempSync, readdirSync, rmSync } = await import("node:fs");
+  const os = await import("node:os");
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "kelisim-shots-"));
+  try {
+    execFileSync(process.execPath, [path.join(root, "scripts/screenshots.mjs"), tmp], { cwd: root, stdio: "pipe", timeout: 300_000 });
+    const names = [];
+    for (const layout of LAYOUTS) for (const lang of ["kk", "ru"]) for (const theme of ["light", "dark"]) for (const w of [360, 1280]) names.push(`${layout}-${lang}-${theme}-${w}.png`);
+    assert.deepEqual(readdirSync(tmp).sort(), [...names].sort());
+    const committed = path.join(root, "docs/screenshots");
+    assert.deepEqual(readdirSync(committed).filter((f) => f.endsWith(".png")).sort(), [...names].sort());
+    for (const name of names) {
+      const [layout, , , w] = name.replace(".png", "").split("-");
+      // Clipped to the banner plus a 24 px margin, within the window.
+      const banner = Number(w) === 360 ? (layout === "bar" ? 360 : 344) : { box: 736, wide: 1152, bar: 1280 }[layout];
+      const want = Math.min(Number(w), banner + 48);
+      const fresh = pngSize(path.join(tmp, name));
+      const kept = pngSize(path.join(committed, name));
+      assert.equal(fresh.width, want, `${name} width`);
+      assert.equal(kept.width, want, `docs/screenshots/${name} width`);
+      assert.ok(Math.abs(fresh.height - kept.height) <= kept.height * 0.15, `${name}: height ${fresh.height} now, ${kept.height} committed (regenerate with node scripts/screenshots.mjs)`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
