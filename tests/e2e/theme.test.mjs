@@ -170,7 +170,7 @@ for (const [sizeName, viewport] of Object.entries(sizes)) {
         // Wide screens put the buttons beside the text in the bar and the wide box.
         const text = await page.locator('[data-kelisim="banner"] .kelisim-text').boundingBox();
         const actions = await page.locator('[data-kelisim="banner"] .kelisim-actions').boundingBox();
-        if (layout !== "box" && viewport.width >= 960) {
+        if (layout !== "box" && viewport.width >= 1024) {
           assert.ok(actions.x >= text.x + text.width, `${layout} ${position}: buttons beside the text`);
         } else {
           assert.ok(actions.y >= text.y + text.height, `${layout} ${position}: buttons below the text`);
