@@ -115,6 +115,10 @@ test("a site's --kelisim-accent, --kelisim-bg and --kelisim-fg set on ancestors 
   await page.waitForSelector('[data-kelisim="preferences"]', { state: "visible" });
   assert.deepEqual(await style(page, '[data-kelisim="preferences"]', ["background-color", "color"]), { "background-color": want.bg, color: want.fg });
   assert.deepEqual(await style(page, '[data-kelisim="preferences"] [data-kelisim-action="save"]', ["background-color"]), { "background-color": want.accent });
+  // The demo's own `button:hover` rule (more specific than a plain class) does not leak in.
+  await page.hover('[data-kelisim="preferences"] [data-kelisim-action="save"]');
+  assert.deepEqual(await style(page, '[data-kelisim="preferences"] [data-kelisim-action="save"]', ["background-color", "color", "transform"]),
+    { "background-color": want.accent, color: want.accentFg, transform: "none" }, "hovered");
   // Without the site's properties the defaults apply.
   await context.close();
   const d = await open(undefined);
@@ -212,6 +216,16 @@ test("dark mode follows prefers-color-scheme by default; ui.theme forces light o
     await page.waitForSelector('[data-kelisim="preferences"]', { state: "visible" });
     assert.deepEqual(await style(page, '[data-kelisim="preferences"]', ["background-color", "color", "color-scheme"]),
       { "background-color": want.bg, color: want.fg, "color-scheme": want === DARK ? "dark" : "light" }, at);
+    // The disclosure and policy dialogs (their own containers) follow the banner's root.
+    await page.keyboard.press("Escape");
+    const answer = page.evaluate(() => window.kelisim.discloseOAuth("facebook"));
+    await page.waitForSelector('[data-kelisim="disclosure"]', { state: "visible" });
+    assert.deepEqual(await style(page, '[data-kelisim="disclosure"]', ["background-color", "color"]), { "background-color": want.bg, color: want.fg }, `disclosure, ${at}`);
+    await page.keyboard.press("Escape");
+    await answer;
+    await page.evaluate(() => window.kelisim.showPolicy());
+    await page.waitForSelector('[data-kelisim="policy-dialog"]', { state: "visible" });
+    assert.deepEqual(await style(page, '[data-kelisim="policy-dialog"]', ["background-color", "color"]), { "background-color": want.bg, color: want.fg }, `policy dialog, ${at}`);
     await context.close();
   }
   // A site's own dark colours, set in its own media query (the example in the docs).
