@@ -159,6 +159,18 @@ export interface Config {
   /** Extra cookie paths to delete withdrawn cookies under (each starts with "/"). */
   cookiePaths?: string[];
   consentMode?: ConsentModeConfig;
+  /** How the banner looks; colours, fonts and sizes are the CSS custom properties `--kelisim-*`. */
+  ui?: UiConfig;
+}
+
+/** The config's `ui` section (docs/theming.md). Written on the banner's root as `data-kelisim-layout`, `data-kelisim-position` and `data-kelisim-theme`. */
+export interface UiConfig {
+  /** "box" (default), "bar" (full width) or "wide" (a wide box). */
+  layout?: "box" | "bar" | "wide";
+  /** Vertical, a dash, horizontal. Default "bottom-center". */
+  position?: `${"top" | "middle" | "bottom"}-${"left" | "center" | "right"}`;
+  /** "auto" (default) follows `prefers-color-scheme`; "light" or "dark" forces one. */
+  theme?: "auto" | "light" | "dark";
 }
 
 /** The config's `receipts` section. */

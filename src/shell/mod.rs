@@ -115,7 +115,19 @@ fn start_inner(config: &JsValue, css_href: Option<String>, receipts: &JsValue, p
     }
 
     // From here on the page is touched.
-    let root = dom::el("div", &[("class", "kelisim"), ("data-kelisim-root", "")], None);
+    // The config's `ui` as attributes (a public contract); the stylesheet does the rest.
+    let ui = session.config().ui;
+    let root = dom::el(
+        "div",
+        &[
+            ("class", "kelisim"),
+            ("data-kelisim-root", ""),
+            ("data-kelisim-layout", ui.layout),
+            ("data-kelisim-position", ui.position),
+            ("data-kelisim-theme", ui.theme),
+        ],
+        None,
+    );
     // The stylesheet: the entry adds it as it starts (so it downloads beside
     // the module); until it has loaded the container stays hidden.
     let mut link = None;

@@ -62,3 +62,20 @@ async function receipts(): Promise<void> {
   void first;
 }
 void receipts;
+
+// The `ui` section (docs/theming.md): every layout, position and theme types; others do not.
+const themed = {
+  ...checked,
+  ui: { layout: "bar", position: "top-right", theme: "dark" },
+} satisfies Config;
+const positions: NonNullable<NonNullable<Config["ui"]>["position"]>[] = [
+  "top-left", "top-center", "top-right", "middle-left", "middle-center", "middle-right", "bottom-left", "bottom-center", "bottom-right",
+];
+// @ts-expect-error not a layout
+const badLayout: Config["ui"] = { layout: "grid" };
+// @ts-expect-error not a position (vertical comes first)
+const badPosition: Config["ui"] = { position: "center-middle" };
+void themed;
+void positions;
+void badLayout;
+void badPosition;

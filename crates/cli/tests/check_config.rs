@@ -55,6 +55,7 @@ fn every_problem_is_reported_with_its_path() {
     c["externalLinks"] = json!("some");
     c["policy"]["revision"] = json!(-1);
     c["receipts"]["transport"] = json!("pigeon");
+    c["ui"] = json!({"layout": "grid", "position": "bottom-centre"});
     let file = write("broken.json", &c.to_string());
     let (code, out, err) = run(&["check-config", &file]);
     assert_eq!(code, 1, "{out}{err}");
@@ -76,9 +77,11 @@ fn every_problem_is_reported_with_its_path() {
             "policy.revision: expected a whole number from 0 to 2147483647, got a number",
             "receipts.transport: \"pigeon\" is not one of: fetch, beacon",
             "thirdParties[0].country: use an ISO 3166-1 alpha-2 code such as KZ, RU or US",
+            "ui.layout: \"grid\" is not one of: box, bar, wide",
+            "ui.position: \"bottom-centre\" is not one of: bottom-center, bottom-left, bottom-right, top-left, top-center, top-right, middle-left, middle-center, middle-right",
         ]
     );
-    assert_eq!(err, format!("kelisim check-config: 13 problems in {file}\n"));
+    assert_eq!(err, format!("kelisim check-config: 15 problems in {file}\n"));
 }
 
 #[test]
@@ -128,6 +131,7 @@ fn the_schema_lists_the_fields_the_decoder_accepts() {
     };
     let mut c = demo();
     c["consentMode"]["mapping"] = json!({});
+    c["ui"] = json!({});
     let p = &schema["properties"];
     let places: Vec<(&str, J, Vec<&str>)> = vec![
         ("", p.clone(), vec![]),
@@ -142,6 +146,7 @@ fn the_schema_lists_the_fields_the_decoder_accepts() {
         ("receipts", p["receipts"]["properties"].clone(), vec!["receipts"]),
         ("consentMode", p["consentMode"]["properties"].clone(), vec!["consentMode"]),
         ("consentMode.mapping", p["consentMode"]["properties"]["mapping"]["properties"].clone(), vec!["consentMode", "mapping"]),
+        ("ui", p["ui"]["properties"].clone(), vec!["ui"]),
     ];
     for (name, props, at) in places {
         let mut v = c.clone();
@@ -178,6 +183,15 @@ fn the_schema_accepts_what_the_decoder_accepts() {
     v["consentMode"] = json!({"enabled": true, "waitForUpdate": 500, "regions": ["KZ"], "mapping": {"ad_storage": "facebook-pixel"}});
     v["receipts"] = json!({"endpoint": "/v1/receipts", "headers": {"X-Api-Key": "abc def"}});
     variants.push(v);
+    for layout in ["box", "bar", "wide"] {
+        for position in ["top-left", "top-center", "top-right", "middle-left", "middle-center", "middle-right", "bottom-left", "bottom-center", "bottom-right"] {
+            for theme in ["auto", "light", "dark"] {
+                let mut v = demo();
+                v["ui"] = json!({"layout": layout, "position": position, "theme": theme});
+                variants.push(v);
+            }
+        }
+    }
     for (i, v) in variants.iter().enumerate() {
         assert!(config::decode(&to_value(v)).is_ok(), "variant {i}: {:?}", config::decode(&to_value(v)));
         assert_eq!(schema_problems(v), vec![], "variant {i}");

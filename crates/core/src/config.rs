@@ -240,7 +240,47 @@ pub struct Config {
     pub clear_paths: Vec<String>,
     /// Google Consent Mode v2, when enabled.
     pub consent_mode: Option<ConsentMode>,
+    /// How the banner looks (`ui`): layout, position and colour theme.
+    pub ui: Ui,
 }
+
+/// The config's `ui` section: how the banner looks. The shell writes each
+/// value as it is written in the config on the banner's root
+/// (`data-kelisim-layout`, `data-kelisim-position`, `data-kelisim-theme`);
+/// the stylesheet does the rest (docs/theming.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ui {
+    /// One of [`LAYOUTS`]; default `box`.
+    pub layout: &'static str,
+    /// One of [`POSITIONS`]; default `bottom-center`.
+    pub position: &'static str,
+    /// One of [`THEMES`]; default `auto` (follows `prefers-color-scheme`).
+    pub theme: &'static str,
+}
+
+impl Default for Ui {
+    fn default() -> Ui {
+        Ui { layout: LAYOUTS[0], position: POSITIONS[0], theme: THEMES[0] }
+    }
+}
+
+/// The values of `ui.layout`, the default first: a box, a full-width bar,
+/// a wide box.
+pub const LAYOUTS: [&str; 3] = ["box", "bar", "wide"];
+/// The values of `ui.position` (vertical, a dash, horizontal), the default first.
+pub const POSITIONS: [&str; 9] = [
+    "bottom-center",
+    "bottom-left",
+    "bottom-right",
+    "top-left",
+    "top-center",
+    "top-right",
+    "middle-left",
+    "middle-center",
+    "middle-right",
+];
+/// The values of `ui.theme`, the default first.
+pub const THEMES: [&str; 3] = ["auto", "light", "dark"];
 
 /// How receipts are posted to `receipts.endpoint`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -464,14 +504,21 @@ impl<'v, 'p> Obj<'v, 'p> {
 #[cold]
 #[inline(never)]
 fn unknown_field(path: &Path, allowed: &[&str]) -> ConfigError {
-    let mut list = String::new();
-    for (i, a) in allowed.iter().enumerate() {
+    error(path, &["unknown field (expected one of: ", &list(allowed), ")"])
+}
+
+/// `a, b, c`.
+#[cold]
+#[inline(never)]
+fn list(items: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, a) in items.iter().enumerate() {
         if i > 0 {
-            list.push_str(", ");
+            out.push_str(", ");
         }
-        list.push_str(a);
+        out.push_str(a);
     }
-    error(path, &["unknown field (expected one of: ", &list, ")"])
+    out
 }
 
 pub(crate) fn string<'v>(v: &'v Value, path: &Path) -> R<&'v str> {
@@ -976,16 +1023,11 @@ fn flag(root: &Obj, key: &str) -> R<bool> {
 }
 
 fn external_links(root: &Obj) -> R<ExternalLinks> {
-    let Some(v) = root.opt("externalLinks") else {
-        return Ok(ExternalLinks::Declared);
-    };
-    let p = root.at("externalLinks");
-    match string(v, &p)? {
-        "declared" => Ok(ExternalLinks::Declared),
-        "all" => Ok(ExternalLinks::All),
-        "off" => Ok(ExternalLinks::Off),
-        other => fail(&p, &["\"", other, "\" is not one of: declared, all, off"]),
-    }
+    Ok(match pick(root, "externalLinks", &["declared", "all", "off"])? {
+        "all" => ExternalLinks::All,
+        "off" => ExternalLinks::Off,
+        _ => ExternalLinks::Declared,
+    })
 }
 
 fn cookie(root: &Obj) -> R<CookieOptions> {
@@ -1038,6 +1080,7 @@ pub fn decode(v: &Value) -> R<Config> {
             "reloadOnWithdrawal",
             "cookiePaths",
             "consentMode",
+            "ui",
         ],
     )?;
     let languages = languages(&root)?;
@@ -1066,6 +1109,7 @@ pub fn decode(v: &Value) -> R<Config> {
     let reload_on_withdrawal = flag(&root, "reloadOnWithdrawal")?;
     let clear_paths = strings(&root, "cookiePaths", true)?;
     let consent_mode = consent_mode(&root, &categories)?;
+    let ui = ui(&root)?;
     Ok(Config {
         controller,
         policy,
@@ -1081,6 +1125,33 @@ pub fn decode(v: &Value) -> R<Config> {
         reload_on_withdrawal,
         clear_paths,
         consent_mode,
+        ui,
+    })
+}
+
+/// `o[key]`, which must be one of `options`; `options[0]` when absent.
+fn pick(o: &Obj, key: &str, options: &[&'static str]) -> R<&'static str> {
+    let Some(v) = o.opt(key) else {
+        return Ok(options[0]);
+    };
+    let path = o.at(key);
+    let s = string(v, &path)?;
+    match options.iter().find(|x| **x == s) {
+        Some(x) => Ok(x),
+        None => fail(&path, &["\"", s, "\" is not one of: ", &list(options)]),
+    }
+}
+
+fn ui(root: &Obj) -> R<Ui> {
+    let Some(v) = root.opt("ui") else {
+        return Ok(Ui::default());
+    };
+    let at = root.at("ui");
+    let o = Obj::new(v, &at, &["layout", "position", "theme"])?;
+    Ok(Ui {
+        layout: pick(&o, "layout", &LAYOUTS)?,
+        position: pick(&o, "position", &POSITIONS)?,
+        theme: pick(&o, "theme", &THEMES)?,
     })
 }
 
@@ -1095,13 +1166,9 @@ fn receipts(root: &Obj) -> R<Option<ReceiptsConfig>> {
     if !is_web_url(endpoint) {
         return fail(&ep, &["must be an http(s) or relative URL"]);
     }
-    let transport = match o.opt("transport") {
-        None => Transport::Fetch,
-        Some(v) => match string(v, &o.at("transport"))? {
-            "fetch" => Transport::Fetch,
-            "beacon" => Transport::Beacon,
-            other => return fail(&o.at("transport"), &["\"", other, "\" is not one of: fetch, beacon"]),
-        },
+    let transport = match pick(&o, "transport", &["fetch", "beacon"])? {
+        "beacon" => Transport::Beacon,
+        _ => Transport::Fetch,
     };
     let mut headers = Vec::new();
     if let Some(v) = o.opt("headers") {
@@ -1614,6 +1681,54 @@ pub(crate) mod tests {
         ];
         for (value, want) in cases {
             set(&mut v, &["policy", "document"], Some(value));
+            assert_eq!(error_of(&v), want);
+        }
+    }
+
+    #[test]
+    fn ui_defaults_values_and_errors() {
+        let d = decode(&sample()).unwrap().ui;
+        assert_eq!(d, Ui::default());
+        assert_eq!((d.layout, d.position, d.theme), ("box", "bottom-center", "auto"));
+        let mut v = sample();
+        set(
+            &mut v,
+            &["ui"],
+            Some(Value::obj([("layout", Value::str("bar")), ("position", Value::str("top-right")), ("theme", Value::str("dark"))])),
+        );
+        let u = decode(&v).unwrap().ui;
+        assert_eq!((u.layout, u.position, u.theme), ("bar", "top-right", "dark"));
+        for (key, options) in [("layout", &LAYOUTS[..]), ("position", &POSITIONS[..]), ("theme", &THEMES[..])] {
+            for o in options {
+                set(&mut v, &["ui"], Some(Value::obj([(key, Value::str(*o))])));
+                let u = decode(&v).unwrap().ui;
+                assert_eq!([u.layout, u.position, u.theme].iter().filter(|x| *x == o).count(), 1, "{key} {o}");
+            }
+        }
+        set(&mut v, &["ui"], Some(Value::obj::<&str>([])));
+        assert_eq!(decode(&v).unwrap().ui, Ui::default());
+        // Every vertical with every horizontal, nothing else.
+        let mut all: Vec<String> = Vec::new();
+        for v in ["top", "middle", "bottom"] {
+            for h in ["left", "center", "right"] {
+                all.push([v, "-", h].concat());
+            }
+        }
+        let mut positions: Vec<String> = POSITIONS.iter().map(|p| String::from(*p)).collect();
+        positions.sort();
+        all.sort();
+        assert_eq!(positions, all);
+        let cases: Vec<(Value, String)> = vec![
+            (Value::obj([("layout", Value::str("grid"))]), "ui.layout: \"grid\" is not one of: box, bar, wide".into()),
+            (Value::obj([("layout", Value::Num(1.0))]), "ui.layout: expected a string, got a number".into()),
+            (Value::obj([("theme", Value::str("Dark"))]), "ui.theme: \"Dark\" is not one of: auto, light, dark".into()),
+            (Value::obj([("position", Value::str("bottom"))]), ["ui.position: \"bottom\" is not one of: ", &list(&POSITIONS)].concat()),
+            (Value::obj([("position", Value::str("center-middle"))]), ["ui.position: \"center-middle\" is not one of: ", &list(&POSITIONS)].concat()),
+            (Value::obj([("colour", Value::str("red"))]), "ui.colour: unknown field (expected one of: layout, position, theme)".into()),
+            (Value::str("bar"), "ui: expected an object, got a string".into()),
+        ];
+        for (value, want) in cases {
+            set(&mut v, &["ui"], Some(value));
             assert_eq!(error_of(&v), want);
         }
     }
