@@ -17,13 +17,13 @@ const paths = [
     name: "first visit (banner)",
     files: ["kelisim.js", "kelisim_core_bg.wasm", "kelisim.css"],
     budget: 30_000,
-    ceiling: 81_000,
+    ceiling: 82_000,
   },
   {
     name: "returning visitor (valid consent)",
     files: ["kelisim.js", "kelisim_core_bg.wasm", "kelisim.css"],
     budget: 20_000,
-    ceiling: 81_000,
+    ceiling: 82_000,
   },
 ];
 
