@@ -144,6 +144,22 @@ impl Drop for Pooled<'_> {
     }
 }
 
+impl Drop for Pool {
+    /// A `postgres::Client` blocks on its own runtime when dropped, which
+    /// panics on a runtime worker thread; the last holder of the store can be
+    /// a task the runtime drops at shutdown (the retention job), so idle
+    /// clients are dropped on a plain thread whenever a runtime is current.
+    fn drop(&mut self) {
+        let clients = std::mem::take(&mut *self.clients.lock().unwrap_or_else(|e| e.into_inner()));
+        if clients.is_empty() {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(clients)).join();
+        }
+    }
+}
+
 impl Pool {
     pub fn new(url: &str) -> Pool {
         Pool {
