@@ -64,7 +64,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// after the previous answer); returns each request's latency. The client
 /// does as little as it can: one write per request, reads into one reused
 /// buffer, and looks only at the status line and `Content-Length`.
-fn client(addr: SocketAddr, requests: Vec<Vec<u8>>) -> Vec<Duration> {
+fn client(addr: SocketAddr, requests: Vec<Vec<u8>>) -> (Vec<Duration>, Duration) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_nodelay(true).ok();
     let mut out = Vec::with_capacity(requests.len());
@@ -103,7 +103,20 @@ fn client(addr: SocketAddr, requests: Vec<Vec<u8>>) -> Vec<Duration> {
         assert_eq!(buf.len(), head_end + len, "bytes after the answer");
         out.push(start.elapsed());
     }
-    out
+    (out, cpu_time(libc::RUSAGE_THREAD))
+}
+
+/// CPU time (user + system) used so far by this process
+/// (`RUSAGE_SELF`) or by the calling thread (`RUSAGE_THREAD`).
+fn cpu_time(who: libc::c_int) -> Duration {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(who, &mut u) };
+    assert_eq!(rc, 0, "getrusage failed");
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -113,6 +126,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 struct Row {
     label: String,
+    /// CPU time per receipt spent by the collector (the whole process minus
+    /// the client threads), and by the clients: unlike receipts/s, these
+    /// hardly depend on how busy the machine is.
+    server_cpu: Option<Duration>,
+    client_cpu: Option<Duration>,
     per_sec: f64,
     p50: Duration,
     p99: Duration,
@@ -123,6 +141,8 @@ fn row(label: String, mut latencies: Vec<Duration>, elapsed: Duration) -> Row {
     latencies.sort();
     Row {
         label,
+        server_cpu: None,
+        client_cpu: None,
         per_sec: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
@@ -169,16 +189,21 @@ fn collector(dir: &Path, db: Db<'_>, clients: usize, total: usize) -> Row {
     let work: Vec<Vec<Vec<u8>>> = (0..clients as u64)
         .map(|c| requests(addr, c, per_client))
         .collect();
+    let cpu_before = cpu_time(libc::RUSAGE_SELF);
     let start = Instant::now();
     let threads: Vec<_> = work
         .into_iter()
         .map(|b| thread::spawn(move || client(addr, b)))
         .collect();
-    let latencies: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().expect("client"))
-        .collect();
+    let mut latencies: Vec<Duration> = Vec::with_capacity(total);
+    let mut client_cpu = Duration::ZERO;
+    for t in threads {
+        let (l, cpu) = t.join().expect("client");
+        latencies.extend(l);
+        client_cpu += cpu;
+    }
     let elapsed = start.elapsed();
+    let process_cpu = cpu_time(libc::RUSAGE_SELF).saturating_sub(cpu_before);
     stop.shutdown();
     running.join().expect("server").expect("server run");
 
@@ -198,7 +223,11 @@ fn collector(dir: &Path, db: Db<'_>, clients: usize, total: usize) -> Row {
         }
     };
     assert_eq!(n as usize, latencies.len());
-    row(label, latencies, elapsed)
+    let count = latencies.len() as u32;
+    let mut r = row(label, latencies, elapsed);
+    r.server_cpu = Some(process_cpu.saturating_sub(client_cpu) / count);
+    r.client_cpu = Some(client_cpu / count);
+    r
 }
 
 /// One loop, one transaction per row, WAL, synchronous=FULL: the same
@@ -298,6 +327,8 @@ fn main() {
     } else {
         Row {
             label: "plain SQLite loop (not run)".into(),
+            server_cpu: None,
+            client_cpu: None,
             per_sec: f64::NAN,
             p50: Duration::ZERO,
             p99: Duration::ZERO,
@@ -327,18 +358,25 @@ fn main() {
         .iter()
         .rfind(|r| !r.label.contains("PostgreSQL"))
         .expect("rows");
-    println!("| run | receipts/s | p50 ms | p99 ms | max ms | × baseline |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| run | receipts/s | p50 ms | p99 ms | max ms | × baseline | collector CPU µs/receipt | client CPU µs/receipt |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let us = |d: Option<Duration>| {
+        d.map_or("–".to_string(), |d| {
+            format!("{:.0}", d.as_secs_f64() * 1e6)
+        })
+    };
     for r in std::iter::once(&base).chain(rows.iter()) {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
             r.label,
             r.per_sec,
             ms(r.p50),
             ms(r.p99),
             ms(r.max),
-            r.per_sec / base.per_sec
+            r.per_sec / base.per_sec,
+            us(r.server_cpu),
+            us(r.client_cpu)
         );
     }
     let top = sqlite_top;
