@@ -91,7 +91,9 @@ impl Postgres {
             }
         }
         let data = dir.path().join("data");
-        let data_arg = data.to_str().ok_or_else(|| failed("non-UTF-8 path".into()))?;
+        let data_arg = data
+            .to_str()
+            .ok_or_else(|| failed("non-UTF-8 path".into()))?;
         let out = pg_tool(
             &bin,
             "initdb",
@@ -154,7 +156,13 @@ impl Drop for Postgres {
         let _ = pg_tool(
             &self.bin,
             "pg_ctl",
-            &["-D", data.to_str().unwrap_or_default(), "-m", "immediate", "stop"],
+            &[
+                "-D",
+                data.to_str().unwrap_or_default(),
+                "-m",
+                "immediate",
+                "stop",
+            ],
         );
     }
 }
