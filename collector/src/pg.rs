@@ -16,7 +16,6 @@ use std::sync::Mutex;
 
 use postgres::{Client, NoTls};
 
-use crate::sign::Signer;
 use crate::store::{purge_plan, Entry, Job, Mark, Purged, StoreError, Stored};
 
 /// Versioned migrations.
@@ -145,6 +144,22 @@ impl Drop for Pooled<'_> {
     }
 }
 
+impl Drop for Pool {
+    /// A `postgres::Client` blocks on its own runtime when dropped, which
+    /// panics on a runtime worker thread; the last holder of the store can be
+    /// a task the runtime drops at shutdown (the retention job), so idle
+    /// clients are dropped on a plain thread whenever a runtime is current.
+    fn drop(&mut self) {
+        let clients = std::mem::take(&mut *self.clients.lock().unwrap_or_else(|e| e.into_inner()));
+        if clients.is_empty() {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(clients)).join();
+        }
+    }
+}
+
 impl Pool {
     pub fn new(url: &str) -> Pool {
         Pool {
@@ -237,12 +252,7 @@ pub fn export_page(
 
 /// Stores a batch in one transaction, under the advisory locks of its
 /// subjects; nothing is answered before `COMMIT` returns.
-pub(crate) fn store_batch(
-    client: &mut Client,
-    batch: &[Job],
-    now: &str,
-    signer: &Signer,
-) -> Result<Vec<Stored>, StoreError> {
+pub(crate) fn store_batch(client: &mut Client, batch: &[Job]) -> Result<Vec<Stored>, StoreError> {
     let mut subjects: Vec<&str> = batch.iter().map(|j| j.receipt.subject.as_str()).collect();
     subjects.sort_unstable();
     subjects.dedup();
@@ -256,18 +266,13 @@ pub(crate) fn store_batch(
     }
     let mut out = Vec::with_capacity(batch.len());
     for job in batch {
-        out.push(store_one(&mut tx, job, now, signer)?);
+        out.push(store_one(&mut tx, job)?);
     }
     tx.commit().map_err(err)?;
     Ok(out)
 }
 
-fn store_one(
-    tx: &mut postgres::Transaction<'_>,
-    job: &Job,
-    now: &str,
-    signer: &Signer,
-) -> Result<Stored, StoreError> {
+fn store_one(tx: &mut postgres::Transaction<'_>, job: &Job) -> Result<Stored, StoreError> {
     let r = &job.receipt;
     let seq = i64::try_from(r.seq).map_err(|_| StoreError("seq out of range".into()))?;
     let existing = |tx: &mut postgres::Transaction<'_>| -> Result<Option<Stored>, StoreError> {
@@ -300,13 +305,6 @@ fn store_one(
         };
     let mark = Mark::decide(seq, r.prev.as_deref(), |s| hashes_at(tx, s))?;
     let fork = mark == Mark::Fork;
-    let signature = signer.sign(&crate::sign::message(
-        &job.hash,
-        now,
-        &r.subject,
-        r.seq,
-        r.prev.as_deref(),
-    ));
     let inserted = tx
         .query_opt(
             "INSERT INTO receipts (id, subject, seq, prev, hash, fork, chain, received_at, body, signature)
@@ -320,9 +318,9 @@ fn store_one(
                 &job.hash,
                 &fork,
                 &mark.as_str(),
-                &now,
+                &job.received_at,
                 &job.body,
-                &signature,
+                &job.signature,
             ],
         )
         .map_err(err)?;
@@ -347,8 +345,8 @@ fn store_one(
         created: true,
         chain: mark,
         hash: job.hash.clone(),
-        received_at: now.to_string(),
-        signature: Some(signature),
+        received_at: job.received_at.clone(),
+        signature: Some(job.signature.clone()),
     })
 }
 

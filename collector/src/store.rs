@@ -201,10 +201,18 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 ",
 ];
 
+/// A receipt handed to the writer: everything but the database work is
+/// already done (canonical form, hash, receipt time and countersignature are
+/// computed on the request's own task, in parallel with other requests), so
+/// the single writer does only SQL.
 pub(crate) struct Job {
     pub(crate) receipt: Receipt,
     pub(crate) body: String,
     pub(crate) hash: String,
+    /// When the collector accepted it for storage (ISO 8601 UTC).
+    pub(crate) received_at: String,
+    /// The countersignature over [`crate::sign::message`] of the above.
+    pub(crate) signature: String,
     reply: tokio::sync::oneshot::Sender<Result<Stored, StoreError>>,
 }
 
@@ -296,10 +304,9 @@ impl Store {
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let writer_metrics = Arc::clone(&metrics);
-        let own_signer = Arc::clone(&signer);
         let writer = thread::Builder::new()
             .name("collector-writer".into())
-            .spawn(move || writer_loop(writer_conn, rx, signer, writer_metrics))
+            .spawn(move || writer_loop(writer_conn, rx, writer_metrics))
             .map_err(|e| StoreError(format!("writer thread: {e}")))?;
         Ok(Store {
             path: path.to_path_buf(),
@@ -307,7 +314,7 @@ impl Store {
             sender: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             metrics,
-            signer: own_signer,
+            signer,
         })
     }
 
@@ -353,14 +360,30 @@ impl Store {
     /// Stores a validated receipt (unless its id is already stored), decides
     /// its chain mark, and revises the marks of successors waiting for it.
     /// Durable (committed with `synchronous=FULL`) when this returns `Ok`.
+    ///
+    /// The canonical form, its hash, the receipt time and the
+    /// countersignature are computed here, on the caller's task (requests
+    /// run in parallel on every runtime worker); the writer thread then only
+    /// runs the SQL. A receipt whose id is already stored keeps its first
+    /// row: the signature computed here is then dropped unused.
     pub async fn insert(&self, receipt: Receipt) -> Result<Stored, StoreError> {
         let body = canon::canonical(&receipt.value);
         let hash = canon::sha256_hex(body.as_bytes());
+        let received_at = kelisim_core::time::to_iso(now_ms());
+        let signature = self.signer.sign(&crate::sign::message(
+            &hash,
+            &received_at,
+            &receipt.subject,
+            receipt.seq,
+            receipt.prev.as_deref(),
+        ));
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = Job {
             receipt,
             body,
             hash,
+            received_at,
+            signature,
             reply,
         };
         {
@@ -765,7 +788,6 @@ pub(crate) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 fn writer_loop(
     mut conn: WriterConn,
     rx: mpsc::Receiver<Job>,
-    signer: Arc<crate::sign::Signer>,
     metrics: Arc<crate::metrics::Metrics>,
 ) {
     while let Ok(first) = rx.recv() {
@@ -776,10 +798,9 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let now = kelisim_core::time::to_iso(now_ms());
         let result = match &mut conn {
-            WriterConn::Sqlite(c) => store_batch(c, &batch, &now, &signer),
-            WriterConn::Postgres(c) => crate::pg::store_batch(c, &batch, &now, &signer),
+            WriterConn::Sqlite(c) => store_batch(c, &batch),
+            WriterConn::Postgres(c) => crate::pg::store_batch(c, &batch),
         };
         match result {
             Ok(outcomes) => {
@@ -801,27 +822,17 @@ fn writer_loop(
 
 /// Stores a batch in one transaction; nothing is visible (or answered)
 /// until it commits.
-fn store_batch(
-    conn: &mut Connection,
-    batch: &[Job],
-    now: &str,
-    signer: &crate::sign::Signer,
-) -> Result<Vec<Stored>, StoreError> {
+fn store_batch(conn: &mut Connection, batch: &[Job]) -> Result<Vec<Stored>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(batch.len());
     for job in batch {
-        out.push(store_one(&tx, job, now, signer)?);
+        out.push(store_one(&tx, job)?);
     }
     tx.commit()?;
     Ok(out)
 }
 
-fn store_one(
-    tx: &rusqlite::Transaction<'_>,
-    job: &Job,
-    now: &str,
-    signer: &crate::sign::Signer,
-) -> Result<Stored, StoreError> {
+fn store_one(tx: &rusqlite::Transaction<'_>, job: &Job) -> Result<Stored, StoreError> {
     let r = &job.receipt;
     let seq = i64::try_from(r.seq).map_err(|_| StoreError("seq out of range".into()))?;
     let existing = tx
@@ -852,13 +863,6 @@ fn store_one(
     };
     let mark = Mark::decide(seq, r.prev.as_deref(), hashes_at)?;
     let fork = mark == Mark::Fork;
-    let signature = signer.sign(&crate::sign::message(
-        &job.hash,
-        now,
-        &r.subject,
-        r.seq,
-        r.prev.as_deref(),
-    ));
     tx.prepare_cached(
         "INSERT INTO receipts (id, subject, seq, prev, hash, fork, chain, received_at, body, signature)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -871,30 +875,27 @@ fn store_one(
         job.hash,
         fork,
         mark.as_str(),
-        now,
+        job.received_at,
         job.body,
-        signature
+        job.signature
     ])?;
     // Successors stored before this receipt can now be checked: one that
-    // links here is ok; one that was waiting for any predecessor and links
-    // elsewhere is a mismatch.
+    // links here is ok (whether it was waiting or marked mismatch); one that
+    // was waiting for any predecessor and links elsewhere is a mismatch.
+    // (One statement: `prev = ?3` is false for a NULL prev.)
     tx.prepare_cached(
-        "UPDATE receipts SET chain = 'ok'
-         WHERE subject = ?1 AND seq = ?2 AND fork = 0 AND prev = ?3
-           AND chain IN ('missing-predecessor', 'mismatch')",
+        "UPDATE receipts
+            SET chain = CASE WHEN prev IS NOT NULL AND prev = ?3 THEN 'ok' ELSE 'mismatch' END
+          WHERE subject = ?1 AND seq = ?2 AND fork = 0
+            AND (chain = 'missing-predecessor' OR (chain = 'mismatch' AND prev = ?3))",
     )?
     .execute(params![r.subject, seq + 1, job.hash])?;
-    tx.prepare_cached(
-        "UPDATE receipts SET chain = 'mismatch'
-         WHERE subject = ?1 AND seq = ?2 AND fork = 0 AND chain = 'missing-predecessor'",
-    )?
-    .execute(params![r.subject, seq + 1])?;
     Ok(Stored {
         created: true,
         chain: mark,
         hash: job.hash.clone(),
-        received_at: now.to_string(),
-        signature: Some(signature),
+        received_at: job.received_at.clone(),
+        signature: Some(job.signature.clone()),
     })
 }
 

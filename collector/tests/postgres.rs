@@ -6,137 +6,17 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use common::postgres::Postgres;
 use common::{
     chain, load, receipt, request, stored_ids, uuid, verify, Collector, Process, TempDir,
 };
 use serde_json::{json, Value};
-
-struct Postgres {
-    dir: TempDir,
-    bin: PathBuf,
-    port: u16,
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
-}
-
-/// Runs a PostgreSQL tool, as the `postgres` user when we are root
-/// (initdb and postgres refuse to run as root).
-fn pg_tool(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
-    let exe = bin.join(tool);
-    let mut cmd = if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(&exe);
-        c
-    } else {
-        Command::new(&exe)
-    };
-    cmd.args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", exe.display()))
-}
-
-impl Postgres {
-    fn start() -> Option<Postgres> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-            .filter(|b| b.join("initdb").is_file())
-            .max();
-        let Some(bin) = bin else {
-            let msg = "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (install Debian's postgresql package; scripts/setup.sh does)";
-            if std::env::var("KELISIM_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-                panic!("{msg}; KELISIM_REQUIRE_SHARED=1 forbids skipping");
-            }
-            eprintln!("SKIPPED: the PostgreSQL tests: {msg}");
-            return None;
-        };
-        let dir = TempDir::new("pg");
-        if is_root() {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
-        let data = dir.path().join("data");
-        let out = pg_tool(
-            &bin,
-            "initdb",
-            &["-D", data.to_str().unwrap(), "-A", "trust", "-U", "kelisim"],
-        );
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
-            dir.path().display()
-        );
-        let log = dir.path().join("log");
-        let out = pg_tool(
-            &bin,
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-l",
-                log.to_str().unwrap(),
-                "-o",
-                &opts,
-                "-w",
-                "start",
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "pg_ctl start: {} {}",
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        Some(Postgres { dir, bin, port })
-    }
-
-    /// A fresh database; its URL.
-    fn database(&self, name: &str) -> String {
-        let admin = format!("postgres://kelisim@127.0.0.1:{}/postgres", self.port);
-        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
-        c.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create database");
-        format!("postgres://kelisim@127.0.0.1:{}/{name}", self.port)
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let _ = pg_tool(
-            &self.bin,
-            "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"],
-        );
-    }
-}
 
 fn post(addr: std::net::SocketAddr, r: &Value) -> common::Resp {
     request(

@@ -3,6 +3,8 @@
 //! chunked decoding), and receipt builders based on `fixtures/receipt.json`.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
