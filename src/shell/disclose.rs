@@ -150,6 +150,11 @@ pub fn forget(state: &Shared) {
     }
 }
 
+/// Whether the config declares OAuth provider `id` (`oauth[].id`).
+fn declares_oauth(state: &Shared, id: &str) -> bool {
+    state.borrow().session.config().oauth.iter().any(|o| o.id == id)
+}
+
 fn remembered(state: &Shared, kind: Kind, party: &str, host: &str) -> bool {
     reload(&mut state.borrow_mut()).is_remembered(kind, party, host, dom::now())
 }
@@ -207,14 +212,7 @@ fn on_action(state: &Shared, e: &Event, kind: i16) {
         let action = dom::el("a", &[("href", &url)], None);
         host = prop_str(&action, "hostname");
     }
-    if !state
-        .borrow()
-        .session
-        .config()
-        .oauth
-        .iter()
-        .any(|o| o.id == id)
-    {
+    if !declares_oauth(state, &id) {
         warn(&cat(&[
             "data-kelisim-oauth=\"",
             &id,
@@ -451,14 +449,7 @@ impl Kelisim {
     #[wasm_bindgen(js_name = discloseOAuth)]
     pub fn disclose_oauth(&self, id: &str) -> js_sys::Promise {
         let state = &self.state;
-        if !state
-            .borrow()
-            .session
-            .config()
-            .oauth
-            .iter()
-            .any(|o| o.id == id)
-        {
+        if !declares_oauth(state, id) {
             let e = Error::Argument(cat(&[
                 "discloseOAuth: \"",
                 id,
