@@ -493,13 +493,7 @@ fn on_step(
                 Ok(doc) => {
                     {
                         let mut st = state.borrow_mut();
-                        if let Some(l) = st
-                            .policy
-                            .loads
-                            .iter_mut()
-                            .rev()
-                            .find(|l| l.url == url && !l.failed)
-                        {
+                        if let Some(l) = in_flight(&mut st, url) {
                             l.doc = Some(Rc::new(doc));
                         }
                     }
@@ -537,18 +531,18 @@ fn failed(state: &Shared, url: &str, parts: &[&str]) -> JsValue {
     js::error(&error);
     {
         let mut st = state.borrow_mut();
-        if let Some(l) = st
-            .policy
-            .loads
-            .iter_mut()
-            .rev()
-            .find(|l| l.url == url && !l.failed)
-        {
+        if let Some(l) = in_flight(&mut st, url) {
             l.failed = true;
         }
     }
     refresh(state);
     error
+}
+
+/// The latest download of `url` that has not failed (the one a finished or
+/// failed fetch of `url` belongs to).
+fn in_flight<'a>(st: &'a mut State, url: &str) -> Option<&'a mut Load> {
+    st.policy.loads.iter_mut().rev().find(|l| l.url == url && !l.failed)
 }
 
 /// Re-renders every view (after a download finished or failed).
