@@ -111,7 +111,8 @@ function partsFor(config, self) {
 
 /**
  * Starts loading a part when the pointer or the focus reaches a control that
- * needs it, so the click rarely waits; nothing is requested before that.
+ * needs it, so the click rarely waits (and, while the banner asks, once the
+ * page is idle: `prefetchWhenIdle`).
  */
 function prefetchOnIntent(selector, part) {
   const kinds = ["pointerover", "focusin"];
@@ -121,6 +122,18 @@ function prefetchOnIntent(selector, part) {
     part().catch(() => {}); // a failure is reported when the part is used
   };
   for (const k of kinds) document.addEventListener(k, intent, { capture: true, passive: true });
+}
+
+/**
+ * Fetches a part once the page is idle, so a tap (with no hover ahead of it)
+ * does not wait on the network; not when the visitor asked to save data
+ * (`Save-Data`) or the connection is 2G.
+ */
+function prefetchWhenIdle(part) {
+  const connection = navigator.connection;
+  if (connection?.saveData || /2g/.test(connection?.effectiveType ?? "")) return;
+  const idle = window.requestIdleCallback ?? ((f) => setTimeout(f, 200));
+  idle(() => part().catch(() => {}), { timeout: 3000 });
 }
 
 /** Adds the stylesheet unless the page links it already; returns the element it added. */
@@ -169,7 +182,11 @@ async function begin(config, options) {
   const self = {};
   const instance = startWasm(config, cssUrl.href, receipts?.intake, partsFor(config, self));
   self.instance = instance;
-  if (config?.policy?.document) prefetchOnIntent('[data-kelisim-action="policy"]', policyPart);
+  if (config?.policy?.document) {
+    prefetchOnIntent('[data-kelisim-action="policy"]', policyPart);
+    // The banner asks: its policy link is likely next.
+    if (instance.getConsent() === null) prefetchWhenIdle(policyPart);
+  }
   instance.pendingReceipts = () => receipts?.pending() ?? [];
   instance.flush = async () => receipts?.flush();
   receipts?.start();
@@ -201,19 +218,45 @@ async function configFrom(tag, inline) {
   }
 }
 
-const tag = [...document.querySelectorAll("script[data-config]")].find((s) => s.src === here);
-const inline = document.getElementById("kelisim-config");
-if (tag || (inline && inline.type === "application/json")) {
-  // The module and the stylesheet download while the config does.
+/**
+ * The one-tag embed: `<script type="module" async src=".../kelisim.js">` with
+ * `data-config` or an inline `#kelisim-config`. The moment this module runs it
+ * asks for the wasm module, the stylesheet and the config, all at once; with
+ * `async` that is as soon as it arrived, while the page is still parsing. It
+ * starts once the document is parsed (the banner goes into `<body>`).
+ */
+function embed() {
+  const tag = [...document.querySelectorAll("script[type=module][src]")].find((s) => s.src === here);
+  const inline = () => {
+    const el = document.getElementById("kelisim-config");
+    return el?.type === "application/json" ? el : undefined;
+  };
+  const parsed = new Promise((resolve) => {
+    if (document.readyState !== "loading") resolve();
+    else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+  });
+  const fromTag = tag?.dataset.config !== undefined;
+  if (!fromTag && !inline() && !(tag && document.readyState === "loading")) return; // imported, not embedded
+  // The module and the stylesheet download while the config does (and the page parses).
   load().catch(() => {});
   const link = addStylesheet();
-  configFrom(tag, inline)
+  const config = fromTag ? configFrom(tag) : parsed.then(() => (inline() ? configFrom(undefined, inline()) : undefined));
+  config
     .catch((e) => {
       throw failed(e);
     })
-    .then((config) => start(config))
+    .then(async (config) => {
+      await parsed;
+      if (config === undefined) {
+        // A tag without a config: the page calls start() itself (or forgot the config).
+        if (!window.kelisim) link?.remove();
+        return;
+      }
+      await start(config);
+    })
     .catch((e) => {
       if (!window.kelisim) link?.remove();
       console.error(e);
     });
 }
+embed();

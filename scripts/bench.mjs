@@ -25,6 +25,9 @@
 // nothing; the throughput cap applies to each response body. Both tools get the same
 // treatment, so the ratios are what to read.
 //
+// The server gzips static files (level 9) for a browser that accepts it, as a production host
+// or CDN does, for both tools alike: what crosses the throttled link is the compressed size.
+//
 // The pages are on the same origin as the files: the collector sends no CORS headers
 // for static files, and a module script (kelisim's entry) from another origin needs
 // them, so a page on a second origin could not load kelisim from the collector at all.

@@ -145,6 +145,50 @@ fn kelisim_prefix_comes_from_dist() {
     assert_eq!(site.get("/x.js").status, 404);
 }
 
+/// Text, scripts, styles and wasm go out gzip-compressed to a client that
+/// accepts it (the size a visitor downloads); the same bytes once inflated.
+/// Images, tiny files and clients that do not ask get the file as it is.
+#[test]
+fn static_files_are_gzipped_when_the_client_accepts_it() {
+    use std::io::Read;
+    let site = Site::start();
+    let script = "export const answer = 42;\n".repeat(200);
+    site.base.write("dist/big.js", script.as_bytes());
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    wasm.extend(std::iter::repeat_n(0u8, 4096));
+    site.base.write("www/big.wasm", &wasm);
+    site.base.write("www/pic.png", &[0x89; 4096]);
+    let gzip = [("Accept-Encoding", "gzip, deflate")];
+    for (path, plain, content_type) in [
+        ("/kelisim/big.js", script.as_bytes(), "text/javascript; charset=utf-8"),
+        ("/big.wasm", &wasm[..], "application/wasm"),
+    ] {
+        let r = common::request(site.addr, "GET", path, &gzip, b"");
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("Content-Encoding"), Some("gzip"), "{path}");
+        assert_eq!(r.header("Content-Type"), Some(content_type), "{path}");
+        assert!(r.header("Vary").is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")), "{path}");
+        assert!(r.body.len() < plain.len() / 4, "{path}: {} bytes compressed", r.body.len());
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(&r.body[..]).read_to_end(&mut inflated).expect("a gzip body");
+        assert_eq!(inflated, plain, "{path}");
+        // Without Accept-Encoding: the file as it is, with its length.
+        let r = site.get(path);
+        assert_eq!(r.header("Content-Encoding"), None, "{path}");
+        assert_eq!(r.header("Content-Length"), Some(plain.len().to_string().as_str()), "{path}");
+        assert_eq!(r.body, plain, "{path}");
+    }
+    let r = common::request(site.addr, "GET", "/pic.png", &gzip, b"");
+    assert_eq!(r.header("Content-Encoding"), None, "a PNG is compressed already");
+    assert_eq!(r.body.len(), 4096);
+    let r = common::request(site.addr, "GET", "/app.wasm", &gzip, b"");
+    assert_eq!(r.header("Content-Encoding"), None, "8 bytes are not worth it");
+    assert_eq!(r.body, b"\0asm\x01\0\0\0");
+    let r = common::request(site.addr, "GET", "/kelisim/big.js", &[("Accept-Encoding", "br")], b"");
+    assert_eq!(r.header("Content-Encoding"), None, "only gzip is offered");
+    assert_eq!(r.body, script.as_bytes());
+}
+
 #[test]
 fn head_has_headers_but_no_body() {
     let site = Site::start();

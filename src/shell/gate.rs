@@ -81,7 +81,8 @@ pub struct Gate {
     frames: Vec<(Element, Element)>,
     /// Scripts to insert, last first (`pop` takes the next in document order).
     queue: Vec<Element>,
-    /// An external script whose `load` or `error` the queue waits for.
+    /// The last ordered external script inserted: an inline script waits for
+    /// its `load` or `error`.
     waiting: Option<Element>,
     /// The language the placeholders are drawn in.
     lang: Option<Lang>,
@@ -326,14 +327,20 @@ pub fn pass(state: &Shared) {
     pump(state);
 }
 
-/// Inserts queued scripts in order. An external script without `async` is
-/// waited for (`load` or `error`) before the next one, so inline scripts run
-/// after the libraries above them, as in a normal page.
+/// Inserts queued scripts in order. External scripts without `async` are
+/// inserted as ordered ones (`async = false`): they download together and the
+/// browser runs them in insertion order. An inline script waits for the last
+/// of them above it (`load` or `error`), so it runs after the libraries above
+/// it, as in a normal page.
 fn pump(state: &Shared) {
     loop {
         let next = {
             let mut st = st_mut(state);
-            if st.gate.waiting.is_some() {
+            let Some(next) = st.gate.queue.last() else {
+                return;
+            };
+            let inline = attr(next, "data-src").is_none() && attr(next, "src").is_none();
+            if inline && st.gate.waiting.is_some() {
                 return;
             }
             match st.gate.queue.pop() {
@@ -341,22 +348,19 @@ fn pump(state: &Shared) {
                 None => return,
             }
         };
-        let (script, wait) = live_copy(&next);
-        if wait {
+        let (script, ordered) = live_copy(&next);
+        if ordered {
             st_mut(state).gate.waiting = Some(script.clone());
         }
         // No borrow is held: an inline script runs right here and may call the API.
         let _ = next.after_with_node_1(&script);
-        if wait {
-            return;
-        }
     }
 }
 
 /// A real `<script>` made from a held one: every attribute but `type`,
 /// `data-src` and `nonce` (the nonce is copied as the property, since the
 /// browser hides the attribute), `src` from `data-src`, and the inline text.
-/// Returns whether it is external and ordered (to wait for).
+/// Returns whether it is external and ordered (inline scripts below wait for it).
 fn live_copy(held: &Element) -> (Element, bool) {
     let s = el("script", &[], None);
     for name in held.get_attribute_names().iter() {

@@ -1,9 +1,12 @@
 // What the page downloads, and when: the entry, the wasm module and the
 // stylesheet are requested together (no request waits on another), and parts
-// loaded on first use are not requested before.
+// loaded on first use are requested only once the banner asks and the page is
+// idle, or when a control needs them.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { useServerAndBrowser, openPage, ready } from "./harness.mjs";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { useServerAndBrowser, openPage, ready, root } from "./harness.mjs";
 
 const env = useServerAndBrowser({ before, after });
 
@@ -36,7 +39,8 @@ test("the wasm module and the stylesheet are requested while the config is still
   assert.ok(served.includes("/kelisim/kelisim_core_bg.wasm"), `requested before the config was answered: ${served}`);
   assert.ok(served.includes("/kelisim/kelisim.css"), `requested before the config was answered: ${served}`);
   // The glue is inside the entry: no second script before the module.
-  assert.deepEqual(seen.map((s) => s.url).filter((u) => u.endsWith(".js") && u.startsWith("/kelisim/")), ["/kelisim/kelisim.js"]);
+  const upToModule = seen.slice(0, seen.findIndex((s) => s.url === "/kelisim/kelisim_core_bg.wasm"));
+  assert.deepEqual(upToModule.map((s) => s.url).filter((u) => u.endsWith(".js") && u.startsWith("/kelisim/")), ["/kelisim/kelisim.js"]);
   assert.deepEqual(log.errors, []);
   await context.close();
 });
@@ -44,12 +48,39 @@ test("the wasm module and the stylesheet are requested while the config is still
 const isPolicyPart = (u) => /\/kelisim_policy(_bg\.wasm|\.js|\.css)$/.test(u);
 const policyLink = '[data-kelisim="banner"] [data-kelisim-action="policy"]';
 
-test("a first visit requests no part loaded on first use; the policy view arrives when the link is clicked", async () => {
+test("while the banner asks, the policy view's part downloads once the page is idle, after the banner's own files", async () => {
   const { context, page, log } = await openPage(env.browser, null);
+  const seen = recordRequests(page);
+  const wasmDone = page.waitForEvent("requestfinished", (r) => r.url().endsWith("/kelisim/kelisim_core_bg.wasm")).then(() => Date.now());
+  const partRequested = page.waitForRequest((r) => r.url().endsWith("/kelisim/kelisim_policy_bg.wasm"));
+  await page.goto(env.server.url + "/");
+  await ready(page);
+  const arrived = await wasmDone;
+  await partRequested;
+  await page.waitForLoadState("networkidle");
+  const part = seen.filter((s) => isPolicyPart(s.url));
+  assert.deepEqual(part.map((s) => s.url).sort(), ["/kelisim/kelisim_policy.css", "/kelisim/kelisim_policy.js", "/kelisim/kelisim_policy_bg.wasm"]);
+  assert.ok(part.every((s) => s.at >= arrived), "not before the banner's module arrived");
+  assert.ok(await page.$('[data-kelisim="banner"]'));
+  // A tap opens it without another download of the part.
+  await page.click(policyLink);
+  await page.waitForSelector('[data-kelisim="policy-dialog"] [data-kelisim-clause]');
+  assert.equal(seen.filter((s) => isPolicyPart(s.url)).length, 3);
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+/** Tells the page the visitor asked to save data (`navigator.connection.saveData`). */
+const saveData = (page) =>
+  page.addInitScript(() => Object.defineProperty(Navigator.prototype, "connection", { get: () => ({ saveData: true, effectiveType: "4g" }) }));
+
+test("with Save-Data a first visit requests no part loaded on first use; the policy view arrives when the link is reached", async () => {
+  const { context, page, log } = await openPage(env.browser, null, { beforeLoad: saveData });
   const seen = recordRequests(page);
   await page.goto(env.server.url + "/");
   await ready(page);
   await page.waitForLoadState("networkidle");
+  await page.waitForTimeout(500); // idle time, which would have started the download
   assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart), [], "nothing of the policy view before use");
   // The pointer reaching the link starts the download, ahead of the click.
   const requested = page.waitForRequest((r) => r.url().endsWith("/kelisim/kelisim_policy_bg.wasm"));
@@ -66,6 +97,62 @@ test("a first visit requests no part loaded on first use; the policy view arrive
   assert.equal(await page.$eval('[data-kelisim="policy-dialog"]', (d) => getComputedStyle(d).padding), "0px");
   // The link was held while the module loaded: the page did not navigate.
   assert.equal(new URL(page.url()).pathname, "/");
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+/** Serves `html` at `path` of the test server's origin, and `/slow.js` (a parser-blocking script) after 1.5 s. */
+const servePage = (path, html) => async (page, context) => {
+  await context.route(`**${path}`, (route) => route.fulfill({ contentType: "text/html; charset=utf-8", body: html }));
+  await context.route("**/slow.js", async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.fulfill({ contentType: "text/javascript", body: "window.__slowRan = true;" });
+  });
+};
+
+test("an async tag in <head>, config after it: the module downloads while the page still parses, and kelisim starts once it is parsed", async () => {
+  const demo = JSON.parse(readFileSync(path.join(root, "www/kelisim.config.json"), "utf8"));
+  delete demo.receipts;
+  const config = JSON.stringify(demo).replace(/</g, "\\u003c");
+  const html = `<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>async</title>
+<script type="module" async src="/kelisim/kelisim.js"></script>
+<script type="application/json" id="kelisim-config">${config}</script>
+<script src="/slow.js"></script>
+</head><body><p>page</p>
+<script type="text/plain" data-kelisim-category="necessary">window.__necessary = true;</script>
+<script>window.__wasmBeforeParsed = performance.getEntriesByType("resource").some((e) => e.name.endsWith("/kelisim/kelisim_core_bg.wasm"));</script>
+</body></html>`;
+  const { context, page, log } = await openPage(env.browser, null, { beforeLoad: servePage("/async.html", html) });
+  await page.goto(env.server.url + "/async.html");
+  await ready(page);
+  assert.equal(await page.evaluate(() => window.__slowRan), true);
+  assert.equal(await page.evaluate(() => window.__wasmBeforeParsed), true, "the wasm module was requested before the parser reached the end of the page");
+  assert.equal(await page.getAttribute("[data-kelisim-root]", "lang"), "ru");
+  assert.ok(await page.$('[data-kelisim="banner"]'));
+  assert.equal(await page.evaluate(() => window.__necessary), true, "the gated script after the tag was released");
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+test("an async tag with no config leaves the page as it was; start() then works as usual", async () => {
+  const html = `<!doctype html><html lang="kk"><head><meta charset="utf-8"><title>no config</title>
+<script type="module" async src="/kelisim/kelisim.js"></script>
+<script src="/slow.js"></script>
+</head><body><p>page</p></body></html>`;
+  const { context, page, log } = await openPage(env.browser, null, { beforeLoad: servePage("/bare.html", html) });
+  await page.goto(env.server.url + "/bare.html");
+  await page.waitForLoadState("networkidle");
+  assert.equal(await page.$("link[data-kelisim-css]"), null, "no stylesheet left behind");
+  assert.equal(await page.$("[data-kelisim-root]"), null);
+  assert.equal(await page.evaluate(() => window.kelisim), undefined);
+  const config = JSON.parse(readFileSync(path.join(root, "www/kelisim.config.json"), "utf8"));
+  delete config.receipts;
+  await page.evaluate(async (config) => {
+    const { start } = await import("/kelisim/kelisim.js");
+    await start(config);
+  }, config);
+  await ready(page);
+  assert.ok(await page.$('[data-kelisim="banner"]'));
   assert.deepEqual(log.errors, []);
   await context.close();
 });
