@@ -111,8 +111,8 @@ function partsFor(config, self) {
 
 /**
  * Starts loading a part when the pointer or the focus reaches a control that
- * needs it, so the click rarely waits (and, while the banner asks, once the
- * page is idle: `prefetchWhenIdle`).
+ * needs it, so the click rarely waits; nothing is requested before that (not on
+ * idle either: ARCHITECTURE.md, "What loads when").
  */
 function prefetchOnIntent(selector, part) {
   const kinds = ["pointerover", "focusin"];
@@ -122,18 +122,6 @@ function prefetchOnIntent(selector, part) {
     part().catch(() => {}); // a failure is reported when the part is used
   };
   for (const k of kinds) document.addEventListener(k, intent, { capture: true, passive: true });
-}
-
-/**
- * Fetches a part once the page is idle, so a tap (with no hover ahead of it)
- * does not wait on the network; not when the visitor asked to save data
- * (`Save-Data`) or the connection is 2G.
- */
-function prefetchWhenIdle(part) {
-  const connection = navigator.connection;
-  if (connection?.saveData || /2g/.test(connection?.effectiveType ?? "")) return;
-  const idle = window.requestIdleCallback ?? ((f) => setTimeout(f, 200));
-  idle(() => part().catch(() => {}), { timeout: 3000 });
 }
 
 /** Adds the stylesheet unless the page links it already; returns the element it added. */
@@ -182,11 +170,7 @@ async function begin(config, options) {
   const self = {};
   const instance = startWasm(config, cssUrl.href, receipts?.intake, partsFor(config, self));
   self.instance = instance;
-  if (config?.policy?.document) {
-    prefetchOnIntent('[data-kelisim-action="policy"]', policyPart);
-    // The banner asks: its policy link is likely next.
-    if (instance.getConsent() === null) prefetchWhenIdle(policyPart);
-  }
+  if (config?.policy?.document) prefetchOnIntent('[data-kelisim-action="policy"]', policyPart);
   instance.pendingReceipts = () => receipts?.pending() ?? [];
   instance.flush = async () => receipts?.flush();
   receipts?.start();

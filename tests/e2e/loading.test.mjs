@@ -1,7 +1,6 @@
 // What the page downloads, and when: the entry, the wasm module and the
 // stylesheet are requested together (no request waits on another), and parts
-// loaded on first use are requested only once the banner asks and the page is
-// idle, or when a control needs them.
+// loaded on first use are not requested before.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -48,39 +47,13 @@ test("the wasm module and the stylesheet are requested while the config is still
 const isPolicyPart = (u) => /\/kelisim_policy(_bg\.wasm|\.js|\.css)$/.test(u);
 const policyLink = '[data-kelisim="banner"] [data-kelisim-action="policy"]';
 
-test("while the banner asks, the policy view's part downloads once the page is idle, after the banner's own files", async () => {
+test("a first visit requests no part loaded on first use; the policy view arrives when the link is reached", async () => {
   const { context, page, log } = await openPage(env.browser, null);
   const seen = recordRequests(page);
-  const wasmDone = page.waitForEvent("requestfinished", (r) => r.url().endsWith("/kelisim/kelisim_core_bg.wasm")).then(() => Date.now());
-  const partRequested = page.waitForRequest((r) => r.url().endsWith("/kelisim/kelisim_policy_bg.wasm"));
-  await page.goto(env.server.url + "/");
-  await ready(page);
-  const arrived = await wasmDone;
-  await partRequested;
-  await page.waitForLoadState("networkidle");
-  const part = seen.filter((s) => isPolicyPart(s.url));
-  assert.deepEqual(part.map((s) => s.url).sort(), ["/kelisim/kelisim_policy.css", "/kelisim/kelisim_policy.js", "/kelisim/kelisim_policy_bg.wasm"]);
-  assert.ok(part.every((s) => s.at >= arrived), "not before the banner's module arrived");
-  assert.ok(await page.$('[data-kelisim="banner"]'));
-  // A tap opens it without another download of the part.
-  await page.click(policyLink);
-  await page.waitForSelector('[data-kelisim="policy-dialog"] [data-kelisim-clause]');
-  assert.equal(seen.filter((s) => isPolicyPart(s.url)).length, 3);
-  assert.deepEqual(log.errors, []);
-  await context.close();
-});
-
-/** Tells the page the visitor asked to save data (`navigator.connection.saveData`). */
-const saveData = (page) =>
-  page.addInitScript(() => Object.defineProperty(Navigator.prototype, "connection", { get: () => ({ saveData: true, effectiveType: "4g" }) }));
-
-test("with Save-Data a first visit requests no part loaded on first use; the policy view arrives when the link is reached", async () => {
-  const { context, page, log } = await openPage(env.browser, null, { beforeLoad: saveData });
-  const seen = recordRequests(page);
   await page.goto(env.server.url + "/");
   await ready(page);
   await page.waitForLoadState("networkidle");
-  await page.waitForTimeout(500); // idle time, which would have started the download
+  await page.waitForTimeout(500); // idle time: nothing is fetched ahead on idle either
   assert.deepEqual(seen.map((s) => s.url).filter(isPolicyPart), [], "nothing of the policy view before use");
   // The pointer reaching the link starts the download, ahead of the click.
   const requested = page.waitForRequest((r) => r.url().endsWith("/kelisim/kelisim_policy_bg.wasm"));
