@@ -10,16 +10,6 @@ use kelisim_core::session::{Hints, Session};
 use kelisim_core::value::Value;
 use kelisim_core::{codec, time};
 
-fn to_value(j: &serde_json::Value) -> Value {
-    match j {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(a) => Value::Arr(a.iter().map(to_value).collect()),
-        serde_json::Value::Object(o) => Value::Obj(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
-    }
-}
 
 fn bench<T>(name: &str, iters: u32, mut f: impl FnMut() -> T) {
     for _ in 0..iters / 10 {
@@ -36,7 +26,7 @@ fn bench<T>(name: &str, iters: u32, mut f: impl FnMut() -> T) {
 fn main() {
     let text = std::fs::read_to_string("www/kelisim.config.json").expect("run from the repository root");
     let json: serde_json::Value = serde_json::from_str(&text).expect("demo config is JSON");
-    let value = to_value(&json);
+    let value = Value::from(&json);
     let config: Config = config::decode(&value).expect("demo config is valid");
     let now = 1_735_689_600_000;
     let (mut session, _, _) = Session::start(config.clone(), &Hints::default(), now);

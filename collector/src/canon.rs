@@ -16,25 +16,12 @@ use kelisim_core::value::Value as CoreValue;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// `value` as the core's value tree. Numbers become `f64`: exact for the
-/// integers within ±(2^53 − 1) that receipts may hold (the validator
-/// refuses every other number).
-pub fn to_core(value: &Value) -> CoreValue {
-    match value {
-        Value::Null => CoreValue::Null,
-        Value::Bool(b) => CoreValue::Bool(*b),
-        Value::Number(n) => n.as_f64().map_or(CoreValue::Null, CoreValue::Num),
-        Value::String(s) => CoreValue::Str(s.clone()),
-        Value::Array(items) => CoreValue::Arr(items.iter().map(to_core).collect()),
-        Value::Object(map) => {
-            CoreValue::Obj(map.iter().map(|(k, v)| (k.clone(), to_core(v))).collect())
-        }
-    }
-}
 
 /// The canonical JSON text of `value` ([`kelisim_core::json::canonical`]).
 pub fn canonical(value: &Value) -> String {
-    kelisim_core::json::canonical(&to_core(value))
+    // Numbers become `f64`: exact for the integers within ±(2^53 − 1) that
+    // receipts may hold (the validator refuses every other number).
+    kelisim_core::json::canonical(&CoreValue::from(value))
 }
 
 /// Lowercase hex SHA-256 of the canonical form of `value`.

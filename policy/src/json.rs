@@ -10,19 +10,9 @@ use kelisim_core::value::Value;
 pub fn parse(text: &str) -> Result<Value, String> {
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| format!("line {}, column {}: invalid JSON: {e}", e.line(), e.column()))?;
-    Ok(from_serde(&v))
+    Ok(Value::from(&v))
 }
 
-fn from_serde(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(a) => Value::Arr(a.iter().map(from_serde).collect()),
-        serde_json::Value::Object(o) => Value::Obj(o.iter().map(|(k, v)| (k.clone(), from_serde(v))).collect()),
-    }
-}
 
 /// Writes a value as indented JSON (two spaces), ending with a newline.
 /// Arrays of spans and other short arrays of scalars-only objects stay readable

@@ -45,17 +45,6 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// A JSON value as the core's [`Value`].
-pub fn to_value(j: &serde_json::Value) -> Value {
-    match j {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(a) => Value::Arr(a.iter().map(to_value).collect()),
-        serde_json::Value::Object(o) => Value::Obj(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
-    }
-}
 
 fn render(segs: &[Seg]) -> String {
     let mut out = String::new();
@@ -165,7 +154,7 @@ pub fn check(text: &str) -> Result<(), Vec<Problem>> {
         }
     };
     let mut problems = schema_problems(&doc);
-    for err in check::config(&to_value(&doc)) {
+    for err in check::config(&Value::from(&doc)) {
         let segs = segments(&err.path);
         if let Some(p) = problems.iter_mut().find(|p| p.path == err.path) {
             p.message = err.message;

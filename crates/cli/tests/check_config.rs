@@ -1,7 +1,8 @@
 //! `kelisim check-config` on the demo config and on broken ones, through the
 //! built binary (exit codes, output) and the library (schema against decoder).
 
-use kelisim_cli::{check, schema_problems, to_value, SCHEMA};
+use kelisim_cli::{check, schema_problems, SCHEMA};
+use kelisim_core::value::Value;
 use kelisim_core::config;
 use proptest::prelude::*;
 use serde_json::{json, Value as J};
@@ -158,7 +159,7 @@ fn the_schema_lists_the_fields_the_decoder_accepts() {
             };
         }
         cur.as_object_mut().unwrap_or_else(|| panic!("{name}")).insert("zz-unknown".into(), json!(1));
-        let err = config::decode(&to_value(&v)).unwrap_err();
+        let err = config::decode(&Value::from(&v)).unwrap_err();
         let list = err.message.split("expected one of: ").nth(1).unwrap_or_else(|| panic!("{name}: {err}")).trim_end_matches(')');
         let mut decoder: Vec<&str> = list.split(", ").collect();
         let mut schema_keys: Vec<&str> = props.as_object().unwrap().keys().map(String::as_str).collect();
@@ -193,7 +194,7 @@ fn the_schema_accepts_what_the_decoder_accepts() {
         }
     }
     for (i, v) in variants.iter().enumerate() {
-        assert!(config::decode(&to_value(v)).is_ok(), "variant {i}: {:?}", config::decode(&to_value(v)));
+        assert!(config::decode(&Value::from(v)).is_ok(), "variant {i}: {:?}", config::decode(&Value::from(v)));
         assert_eq!(schema_problems(v), vec![], "variant {i}");
         assert_eq!(check(&v.to_string()), Ok(()), "variant {i}");
     }
@@ -270,7 +271,7 @@ proptest! {
                 _ => {}
             }
         }
-        let decoded = config::decode(&to_value(&v));
+        let decoded = config::decode(&Value::from(&v));
         let oracle = match &decoded {
             Ok(cfg) if v.get("receipts").is_some() => kelisim_core::receipt::check(cfg).map(|_| ()),
             Ok(_) => Ok(()),

@@ -111,6 +111,44 @@ pub enum Value {
     Obj(Vec<(String, Value)>),
 }
 
+/// A document parsed by serde_json, as a [`Value`]: how the native tools (the
+/// command line, the collector, the importer, the fuzz targets) and the tests
+/// read JSON. The browser modules never compile this: they walk the JS object
+/// the browser parsed (`kelisim-web`'s `convert`).
+#[cfg(any(test, feature = "serde_json"))]
+impl Value {
+    /// `None` when a value sits deeper than `max_depth` (the root is at depth 0,
+    /// an item of a root array or object at 1).
+    pub fn from_json(v: &serde_json::Value, max_depth: usize) -> Option<Value> {
+        Value::from_json_at(v, 0, max_depth)
+    }
+
+    fn from_json_at(v: &serde_json::Value, depth: usize, max_depth: usize) -> Option<Value> {
+        use serde_json::Value as J;
+        if depth > max_depth {
+            return None;
+        }
+        let inner = |v| Value::from_json_at(v, depth + 1, max_depth);
+        Some(match v {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            // Without serde_json's arbitrary precision every number has an f64.
+            J::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
+            J::String(s) => Value::Str(s.clone()),
+            J::Array(a) => Value::Arr(a.iter().map(inner).collect::<Option<_>>()?),
+            J::Object(o) => Value::Obj(o.iter().map(|(k, v)| Some((k.clone(), inner(v)?))).collect::<Option<_>>()?),
+        })
+    }
+}
+
+#[cfg(any(test, feature = "serde_json"))]
+impl From<&serde_json::Value> for Value {
+    /// [`Value::from_json`] without a depth limit (serde_json's parser has its own).
+    fn from(v: &serde_json::Value) -> Value {
+        Value::from_json(v, usize::MAX).unwrap_or(Value::Null)
+    }
+}
+
 impl Value {
     /// The name of this value's JSON type, for error messages.
     pub fn kind(&self) -> &'static str {
@@ -151,6 +189,26 @@ impl Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_documents_become_values_within_a_depth() {
+        let doc: serde_json::Value = serde_json::from_str(r#"{"a": [1, 2.5, -3e2, true, null, "x"], "b": {"c": []}}"#).unwrap();
+        let v = Value::from(&doc);
+        let Value::Obj(pairs) = &v else { panic!("an object: {v:?}") };
+        assert_eq!(pairs[0].0, "a");
+        assert_eq!(
+            pairs[0].1,
+            Value::Arr(alloc::vec![Value::Num(1.0), Value::Num(2.5), Value::Num(-300.0), Value::Bool(true), Value::Null, Value::Str("x".into())])
+        );
+        assert_eq!(pairs[1], ("b".into(), Value::Obj(alloc::vec![("c".into(), Value::Arr(alloc::vec![]))])));
+        // The deepest value of `doc` (the empty array) is at depth 2.
+        assert_eq!(Value::from_json(&doc, 2).as_ref(), Some(&v));
+        assert_eq!(Value::from_json(&doc, 1), None);
+        let deeper: serde_json::Value = serde_json::from_str(r#"{"b": {"c": [1]}}"#).unwrap();
+        assert_eq!(Value::from_json(&deeper, 2), None);
+        assert!(Value::from_json(&deeper, 3).is_some());
+        assert_eq!(Value::from_json(&serde_json::json!(7), 0), Some(Value::Num(7.0)));
+    }
 
     #[test]
     fn paths_and_numbers_render_like_format() {

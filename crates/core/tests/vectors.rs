@@ -27,23 +27,13 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn to_value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap()),
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(a) => Value::Arr(a.iter().map(to_value).collect()),
-        serde_json::Value::Object(o) => Value::Obj(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
-    }
-}
 
 /// A config by its name in the vectors: `demo` or a file under tests/vectors/.
 fn load_config(name: &str) -> Config {
     let path = if name == "demo" { root().join("www/kelisim.config.json") } else { root().join("tests/vectors").join(name) };
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    config::decode(&to_value(&json)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    config::decode(&Value::from(&json)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 const ID: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";

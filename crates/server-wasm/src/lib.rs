@@ -22,30 +22,17 @@ pub mod testing;
 /// Deep enough for any config, shallow enough to stop a hostile one early.
 const MAX_DEPTH: usize = 64;
 
-fn to_value(v: &serde_json::Value, depth: usize) -> Result<Value, String> {
-    if depth > MAX_DEPTH {
-        return Err("config: nested too deeply".into());
-    }
-    Ok(match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(a) => Value::Arr(a.iter().map(|v| to_value(v, depth + 1)).collect::<Result<_, _>>()?),
-        serde_json::Value::Object(o) => Value::Obj(
-            o.iter()
-                .map(|(k, v)| Ok((k.clone(), to_value(v, depth + 1)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-    })
+fn to_value(json: &serde_json::Value) -> Result<Value, String> {
+    Value::from_json(json, MAX_DEPTH).ok_or_else(|| "config: nested too deeply".into())
 }
+
 
 /// Decodes a config from JSON text; the error names the field path
 /// (`categories[1].id: ...`), as `start()` in the browser does.
 pub fn parse_config(config_json: &str) -> Result<Config, String> {
     let json: serde_json::Value =
         serde_json::from_str(config_json).map_err(|e| format!("config: not JSON ({e})"))?;
-    config::decode(&to_value(&json, 0)?).map_err(|e| e.text())
+    config::decode(&to_value(&json)?).map_err(|e| e.text())
 }
 
 /// Every problem of a config (JSON text) at once, as JSON text: an array of
@@ -57,7 +44,7 @@ pub fn parse_config(config_json: &str) -> Result<Config, String> {
 pub fn check_config(config_json: &str) -> String {
     let problems = match serde_json::from_str::<serde_json::Value>(config_json) {
         Err(e) => one_problem("", &format!("not JSON ({e})")),
-        Ok(json) => match to_value(&json, 0) {
+        Ok(json) => match to_value(&json) {
             Err(e) => one_problem("", e.trim_start_matches("config: ")),
             Ok(v) => check::config(&v)
                 .into_iter()

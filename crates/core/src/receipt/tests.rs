@@ -13,16 +13,6 @@ const NOW: i64 = 1_795_341_600_123; // 2026-11-22T10:00:00.123Z
 const SUBJECT: &str = "0b9e8d7c-6b5a-4948-b736-251403f2e1a1";
 const RID: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 
-fn to_value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap()),
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(a) => Value::Arr(a.iter().map(to_value).collect()),
-        serde_json::Value::Object(o) => Value::Obj(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
-    }
-}
 
 /// The repository root (this crate lives in `crates/core`).
 fn root() -> PathBuf {
@@ -32,7 +22,7 @@ fn root() -> PathBuf {
 /// The demo site's config, as shipped.
 fn demo() -> Config {
     let text = std::fs::read_to_string(root().join("www/kelisim.config.json")).unwrap();
-    decode(&to_value(&serde_json::from_str(&text).unwrap())).unwrap()
+    decode(&Value::from(&serde_json::from_str::<serde_json::Value>(&text).unwrap())).unwrap()
 }
 
 fn consent(cfg: &Config, choice: Choice) -> Consent {
@@ -67,7 +57,7 @@ fn parse(text: &str) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
     assert_eq!(serde_json::to_string(&v).unwrap(), text, "not canonical");
     // And the same as the core's own canonical writer over the parsed tree.
-    assert_eq!(json::canonical(&to_value(&v)), text);
+    assert_eq!(json::canonical(&Value::from(&v)), text);
     v
 }
 
@@ -425,7 +415,7 @@ fn demo_with_receipts(receipts: serde_json::Value) -> Result<Config, String> {
     let text = std::fs::read_to_string(root().join("www/kelisim.config.json")).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["receipts"] = receipts;
-    decode(&to_value(&v)).map_err(|e| e.text())
+    decode(&Value::from(&v)).map_err(|e| e.text())
 }
 
 #[test]
@@ -536,12 +526,12 @@ fn a_config_whose_texts_push_a_receipt_over_64_kib_is_refused_naming_the_longest
     json["languages"] = serde_json::json!(["ru"]);
     json["defaultLanguage"] = serde_json::json!("ru");
     // Just under: accepted; the same text a little longer: refused.
-    let base = largest(&decode(&to_value(&json)).unwrap());
+    let base = largest(&decode(&Value::from(&json)).unwrap());
     let room = crate::outbox::MAX_BODY - RESERVE - base;
     let old = json["categories"][2]["description"]["ru"].as_str().unwrap().to_string();
     let grow = |json: &mut serde_json::Value, extra: usize| {
         json["categories"][2]["description"]["ru"] = serde_json::Value::String(format!("{old}{}", "ж".repeat(extra / 2)));
-        decode(&to_value(json)).unwrap()
+        decode(&Value::from(&*json)).unwrap()
     };
     let fits = grow(&mut json, room);
     assert!(largest(&fits) <= crate::outbox::MAX_BODY - RESERVE);
@@ -554,7 +544,7 @@ fn a_config_whose_texts_push_a_receipt_over_64_kib_is_refused_naming_the_longest
     // A third party's long purpose counts through its disclosure receipts.
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
     json["thirdParties"][0]["purpose"]["kk"] = serde_json::Value::String("ә".repeat(40_000));
-    let err = check(&decode(&to_value(&json)).unwrap()).unwrap_err();
+    let err = check(&decode(&Value::from(&json)).unwrap()).unwrap_err();
     assert_eq!(err.path, "thirdParties[0].purpose.kk");
 }
 
@@ -595,7 +585,7 @@ proptest::proptest! {
             j["languages"] = serde_json::json!(["ru"]);
             j["defaultLanguage"] = serde_json::json!("ru");
         }
-        let cfg = decode(&to_value(&j)).unwrap();
+        let cfg = decode(&Value::from(&j)).unwrap();
         let (bound, exact) = (largest(&cfg), exact_largest(&cfg));
         proptest::prop_assert!(bound >= exact, "bound {} < exact {}", bound, exact);
         proptest::prop_assert!(bound <= exact + 4_000, "bound {} too loose over exact {}", bound, exact);
@@ -622,7 +612,7 @@ fn largest_is_close_on_the_demo() {
             "description": {"kk": "С", "ru": "О"}, "thirdParty": PARTIES[s]})).collect::<Vec<_>>(),
     })).collect());
     j.as_object_mut().unwrap().remove("consentMode");
-    let big = decode(&to_value(&j)).unwrap();
+    let big = decode(&Value::from(&j)).unwrap();
     let (bound, exact) = (largest(&big), exact_largest(&big));
     println!("16 x 4: bound {bound}, exact {exact}");
     assert!(bound >= exact && bound <= exact + 8_000, "bound {bound}, exact {exact}");
