@@ -47,7 +47,9 @@
   try {
     const { json, view, lang } = parent.kelisimConfigurePreview();
     const { start } = await import("/kelisim/kelisim.js");
-    const kelisim = await start(JSON.parse(json));
+    const config = JSON.parse(json);
+    delete config.receipts; // a preview records no decision anywhere
+    const kelisim = await start(config);
     if (kelisim.language !== lang) {
       try { kelisim.setLanguage(lang); } catch { /* a language the config does not offer */ }
     }

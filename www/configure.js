@@ -88,11 +88,13 @@ function buildConfig() {
       email: opt(c.email),
       phone: opt(c.phone),
       url: opt(c.url),
+      ...c.kept,
     },
     policy: {
       version: state.policy.version,
       revision: /^\d+$/.test(revision) ? Number(revision) : revision,
       url: text(state.policy.url),
+      ...state.policy.kept,
     },
     languages: offered(),
     defaultLanguage: state.defaultLanguage,
@@ -108,7 +110,9 @@ function buildConfig() {
         description: text(s.description),
         cookies: s.cookies.trim() ? list(s.cookies) : undefined,
         thirdParty: s.thirdParty || undefined,
+        ...s.kept,
       })),
+      ...cat.kept,
     })),
     thirdParties: state.thirdParties.length
       ? state.thirdParties.map((p) => ({
@@ -119,9 +123,97 @@ function buildConfig() {
           country: p.country.trim(),
           collects: text(p.collects),
           purpose: text(p.purpose),
+          ...p.kept,
         }))
       : undefined,
+    ...state.kept,
   };
+}
+
+// ------------------------------------------------------------ opening a config
+
+/**
+ * The fields the form covers, per object. Everything else in an opened config
+ * (the sections `oauth`, `receipts`, `consentMode`, `cookie`, `ui`, …, a policy's
+ * `document`, …) is kept as it was (`kept`) and written back after them.
+ */
+const COVERS = {
+  root: ["controller", "policy", "languages", "defaultLanguage", "categories", "thirdParties"],
+  controller: ["name", "bin", "address", "email", "phone", "url"],
+  policy: ["version", "revision", "url"],
+  category: ["id", "required", "title", "description", "cookies", "services"],
+  service: ["id", "title", "description", "cookies", "thirdParty"],
+  party: ["id", "name", "domains", "policyUrl", "country", "collects", "purpose"],
+};
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const objectOf = (v) => (isObject(v) ? v : {});
+const arrayOf = (v) => (Array.isArray(v) ? v : []);
+const str = (v) => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "");
+const textOf = (v) => ({ kk: str(objectOf(v).kk), ru: str(objectOf(v).ru) });
+const names = (v) => (Array.isArray(v) ? v.map(str).join(", ") : str(v));
+const keptOf = (o, covered) => Object.fromEntries(Object.entries(o).filter(([k]) => !covered.includes(k)));
+
+/**
+ * Fills the form from a config object. A value the form cannot show (a number
+ * where a text goes, a missing language) is shown as near as it can be; the
+ * checker then names whatever is still wrong.
+ */
+function openConfig(config) {
+  const c = objectOf(config.controller);
+  const p = objectOf(config.policy);
+  const langs = arrayOf(config.languages);
+  state.controller = {
+    name: textOf(c.name), bin: str(c.bin), email: str(c.email), phone: str(c.phone), url: str(c.url),
+    address: textOf(c.address), kept: keptOf(c, COVERS.controller),
+  };
+  state.policy = { version: str(p.version), revision: str(p.revision), url: textOf(p.url), kept: keptOf(p, COVERS.policy) };
+  state.languages = Array.isArray(config.languages) ? { kk: langs.includes("kk"), ru: langs.includes("ru") } : { kk: true, ru: true };
+  state.defaultLanguage = config.defaultLanguage === "ru" ? "ru" : "kk";
+  state.categories = arrayOf(config.categories).map((v) => {
+    const cat = objectOf(v);
+    return {
+      id: str(cat.id), required: cat.required === true, title: textOf(cat.title), description: textOf(cat.description),
+      cookies: names(cat.cookies), kept: keptOf(cat, COVERS.category),
+      services: arrayOf(cat.services).map((w) => {
+        const s = objectOf(w);
+        return {
+          id: str(s.id), title: textOf(s.title), description: textOf(s.description), cookies: names(s.cookies),
+          thirdParty: str(s.thirdParty), kept: keptOf(s, COVERS.service),
+        };
+      }),
+    };
+  });
+  state.thirdParties = arrayOf(config.thirdParties).map((v) => {
+    const party = objectOf(v);
+    return {
+      id: str(party.id), name: textOf(party.name), domains: names(party.domains), policyUrl: str(party.policyUrl),
+      country: str(party.country), collects: textOf(party.collects), purpose: textOf(party.purpose),
+      kept: keptOf(party, COVERS.party),
+    };
+  });
+  state.kept = keptOf(config, COVERS.root);
+}
+
+/** The file the owner chose: parsed, put into the form, every problem shown at once. */
+async function openFile(file) {
+  const status = $("[data-cfg-open-status]");
+  let config;
+  try {
+    config = JSON.parse(await file.text());
+  } catch {
+    status.textContent = `${t.openFailed}${file.name}: ${t.openNotJson}`;
+    return;
+  }
+  if (!isObject(config)) {
+    status.textContent = `${t.openFailed}${file.name}: ${t.openNotObject}`;
+    return;
+  }
+  openConfig(config);
+  touched.clear();
+  showAll = true;
+  renderForm();
+  changed();
+  status.textContent = `${t.opened}${file.name}`;
 }
 
 /** The config as the file a site serves (undefined members dropped). */
@@ -652,6 +744,11 @@ applyTexts();
 $("[data-cfg-embed]").textContent = embedSnippet();
 renderForm();
 $("[data-cfg-download]").addEventListener("click", download);
+$("[data-cfg-open]").addEventListener("change", (e) => {
+  const file = e.target.files?.[0];
+  if (file) openFile(file);
+  e.target.value = ""; // the same file again is a new choice
+});
 $("[data-cfg-copy]").addEventListener("click", copyEmbed);
 for (const input of document.querySelectorAll("[data-cfg-view]")) {
   input.addEventListener("change", () => {

@@ -221,3 +221,45 @@ test("the configurator's own texts follow the language switch, which is remember
   assert.deepEqual(s.log.errors, []);
   await s.context.close();
 });
+
+test("an existing config opens into the form, in ru too; what the form does not cover is kept; a file that is not a config is named", async () => {
+  const demo = JSON.parse(readFileSync(new URL("../../www/kelisim.config.json", import.meta.url), "utf8"));
+  const s = await openPage(env.browser, `${env.server.url}/configure.html?lang=ru`, { config: null });
+  const { page, context } = s;
+  const t = TEXTS.ru;
+  await page.waitForSelector("[data-cfg-problems-list] li");
+  const file = (name, text) => ({ name, mimeType: "application/json", buffer: Buffer.from(text) });
+  const status = (text) => page.waitForFunction((text) => document.querySelector("[data-cfg-open-status]").textContent === text, text);
+
+  // Not JSON, and JSON that is not an object: named in the page's language; the form is as it was.
+  await page.setInputFiles("[data-cfg-open]", file("broken.json", "{ not json"));
+  await status(`${t.openFailed}broken.json: ${t.openNotJson}`);
+  await page.setInputFiles("[data-cfg-open]", file("list.json", "[1, 2]"));
+  await status(`${t.openFailed}list.json: ${t.openNotObject}`);
+  assert.equal(await page.inputValue(idFor("controller.bin")), "");
+
+  // The demo's own config: every field it covers in the form, no problem left, the preview starts.
+  await page.setInputFiles("[data-cfg-open]", file("kelisim.config.json", JSON.stringify(demo)));
+  await status(`${t.opened}kelisim.config.json`);
+  assert.equal(await page.inputValue(idFor("controller.bin")), demo.controller.bin);
+  assert.equal(await page.inputValue(idFor("controller.name.ru")), demo.controller.name.ru);
+  assert.equal(await page.inputValue(idFor("categories[2].title.kk")), demo.categories[2].title.kk);
+  await page.waitForFunction((none) => document.querySelector("[data-cfg-problems-status]").textContent.includes(none), t.problemsNone);
+  const frame = page.frameLocator("iframe[data-cfg-preview]");
+  await frame.locator('[data-kelisim="banner"]').waitFor({ state: "visible" });
+
+  // Downloaded unchanged: the sections and fields the form does not show come back as they were.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-cfg-download]")]);
+  const saved = JSON.parse(readFileSync(await download.path(), "utf8"));
+  assert.deepEqual(saved, demo);
+
+  // An edit in the form reaches the file; a kept section stays.
+  await fill(page, "controller.name.ru", "ТОО «Другое имя»");
+  const [again] = await Promise.all([page.waitForEvent("download"), page.click("[data-cfg-download]")]);
+  const edited = JSON.parse(readFileSync(await again.path(), "utf8"));
+  assert.equal(edited.controller.name.ru, "ТОО «Другое имя»");
+  assert.deepEqual(edited.receipts, demo.receipts);
+  assert.deepEqual(edited.consentMode, demo.consentMode);
+  assert.deepEqual(s.log.errors, []);
+  await context.close();
+});
