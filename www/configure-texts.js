@@ -188,3 +188,222 @@ export const TEXTS = {
     openNotObject: "в нём нет JSON-объекта",
   },
 };
+
+// The decoder's problems (English, for developers) in the page's language. Each
+// entry is [pattern, Kazakh text, Russian text]: `$1`, `$2` are the pattern's
+// groups, or a function of them that may return undefined (no translation). A message with no entry shows
+// as the decoder wrote it; the field path always stays as written.
+const KINDS = {
+  kk: {
+    "null": "null", "a boolean": "логикалық мән", "a number": "сан", "a string": "мәтін", "an array": "тізім",
+    "an object": "объект", "an array of cookie names": "cookie файлдары атауларының тізімі",
+    "an object of header names and values": "тақырып атаулары мен мәндерінің объектісі", "true or false": "true немесе false",
+  },
+  ru: {
+    "null": "null", "a boolean": "логическое значение", "a number": "число", "a string": "строка", "an array": "массив",
+    "an object": "объект", "an array of cookie names": "массив имён файлов cookie",
+    "an object of header names and values": "объект с именами и значениями заголовков", "true or false": "true или false",
+  },
+};
+const KIND = "(null|a boolean|a number|a string|an array|an object)";
+
+const PROBLEMS = [
+  [
+    /^missing$/,
+    "толтырылмаған",
+    "не заполнено",
+  ],
+  [
+    /^missing \(consent receipts name the controller's e-mail and phone\)$/,
+    "толтырылмаған (келісім түбіртектерінде оператордың электрондық поштасы мен телефоны көрсетіледі)",
+    "не заполнено (в квитанциях о согласии указываются электронная почта и телефон оператора)",
+  ],
+  [
+    /^must not be empty$/,
+    "бос болмауы керек",
+    "не должно быть пустым",
+  ],
+  [
+    /^a BIN is exactly 12 digits$/,
+    "БСН дәл 12 цифрдан тұрады",
+    "БИН состоит ровно из 12 цифр",
+  ],
+  [
+    /^"(.*)" is not an e-mail address such as privacy@example\.kz$/,
+    "«$1» — электрондық пошта мекенжайы емес (мысалы, privacy@example.kz)",
+    "«$1» — не адрес электронной почты (например, privacy@example.kz)",
+  ],
+  [
+    /^"(.*)" is not a phone number \(.*\)$/,
+    "«$1» — телефон нөмірі емес (3–15 цифр, басында + болуы мүмкін; немесе RFC 3966 tel: URI)",
+    "«$1» — не номер телефона (от 3 до 15 цифр, в начале может стоять +; или URI tel: по RFC 3966)",
+  ],
+  [
+    /^must be an absolute http\(s\) URL$/,
+    "толық http(s) сілтемесі болуы керек",
+    "нужна полная ссылка http(s)",
+  ],
+  [
+    /^must be an http\(s\) or relative URL$/,
+    "http(s) немесе салыстырмалы сілтеме болуы керек",
+    "нужна ссылка http(s) или относительная ссылка",
+  ],
+  [
+    /^"(.*)" is not a valid id \(use a-z, 0-9, - and _, at most (\d+) characters\)$/,
+    "«$1» — жарамсыз идентификатор (a–z, 0–9, - және _, ең көбі $2 таңба)",
+    "«$1» — недопустимый идентификатор (a–z, 0–9, - и _, не больше $2 символов)",
+  ],
+  [
+    /^"(.*)" is used twice \(ids are unique across categories and services\)$/,
+    "«$1» екі рет қолданылған (идентификаторлар санаттар мен қызметтер арасында қайталанбауы керек)",
+    "«$1» использован дважды (идентификаторы не повторяются среди категорий и сервисов)",
+  ],
+  [
+    /^"(.*)" is used twice$/,
+    "«$1» екі рет қолданылған",
+    "«$1» использован дважды",
+  ],
+  [
+    /^use an ISO 3166-1 alpha-2 code such as KZ, RU or US$/,
+    "ISO 3166-1 alpha-2 кодын жазыңыз, мысалы KZ, RU немесе US",
+    "укажите код ISO 3166-1 alpha-2, например KZ, RU или US",
+  ],
+  [
+    /^"(.*)" is not a lowercase host name such as facebook\.com$/,
+    "«$1» — кіші әріптермен жазылған хост атауы емес (мысалы, facebook.com)",
+    "«$1» — не имя хоста строчными буквами (например, facebook.com)",
+  ],
+  [
+    /^list 1 to 16 domains$/,
+    "1-ден 16-ға дейін домен көрсетіңіз",
+    "укажите от 1 до 16 доменов",
+  ],
+  [
+    /^must list at least one category$/,
+    "кемінде бір санат болуы керек",
+    "нужна хотя бы одна категория",
+  ],
+  [
+    /^must list at least one language$/,
+    "кемінде бір тіл болуы керек",
+    "нужен хотя бы один язык",
+  ],
+  [
+    /^"(.*)" is not a declared third party \(thirdParties\[\]\.id\)$/,
+    "«$1» үшінші тараптардың тізімінде жоқ (thirdParties[].id)",
+    "«$1» нет в списке третьих лиц (thirdParties[].id)",
+  ],
+  [
+    /^not a valid cookie name or pattern$/,
+    "cookie файлының жарамды атауы немесе үлгісі емес",
+    "недопустимое имя или шаблон файла cookie",
+  ],
+  [
+    /^at most (\d+) categories$/,
+    "ең көбі $1 санат",
+    "не больше $1 категорий",
+  ],
+  [
+    /^at most (\d+) services in all$/,
+    "барлығы ең көбі $1 қызмет",
+    "всего не больше $1 сервисов",
+  ],
+  [
+    /^at most (\d+) entries$/,
+    "ең көбі $1 жазба",
+    "не больше $1 записей",
+  ],
+  [
+    /^unknown field \(expected one of: (.*)\)$/,
+    "белгісіз өріс (рұқсат етілгендері: $1)",
+    "неизвестное поле (допустимы: $1)",
+  ],
+  [
+    /^unknown id "(.*)"$/,
+    "белгісіз идентификатор «$1»",
+    "неизвестный идентификатор «$1»",
+  ],
+  [
+    /^"(.*)" is not a supported language \(kk, ru\)$/,
+    "«$1» — қолдау көрсетілмейтін тіл (kk, ru)",
+    "«$1» — неподдерживаемый язык (kk, ru)",
+  ],
+  [
+    /^"(.*)" is listed twice$/,
+    "«$1» екі рет көрсетілген",
+    "«$1» указан дважды",
+  ],
+  [
+    /^"(.*)" is not one of the configured languages$/,
+    "«$1» баптаудағы тілдердің бірі емес",
+    "«$1» не входит в языки настроек",
+  ],
+  [
+    /^"(.*)" is not one of: (.*)$/,
+    "«$1» рұқсат етілген мәндердің бірі емес: $2",
+    "«$1» — не одно из допустимых значений: $2",
+  ],
+  [
+    /^use letters, digits, - and _ \(at most (\d+)\)$/,
+    "әріптер, цифрлар, - және _ қолданыңыз (ең көбі $1)",
+    "используйте буквы, цифры, - и _ (не больше $1)",
+  ],
+  [
+    /^must start with \/ and hold no spaces$/,
+    "/ таңбасынан басталып, бос орынсыз жазылуы керек",
+    "должно начинаться с / и не содержать пробелов",
+  ],
+  [
+    /^must start with \/$/,
+    "/ таңбасынан басталуы керек",
+    "должно начинаться с /",
+  ],
+  [
+    /^must not contain control characters, ';' or ','$/,
+    "басқару таңбалары, ';' және ',' болмауы керек",
+    "не должно содержать управляющих символов, ';' и ','",
+  ],
+  [
+    /^must not contain control characters$/,
+    "басқару таңбалары болмауы керек",
+    "не должно содержать управляющих символов",
+  ],
+  [
+    /^not a valid header name$/,
+    "HTTP тақырыбының жарамды атауы емес",
+    "недопустимое имя заголовка HTTP",
+  ],
+  [
+    /^not allowed with transport "beacon" \(sendBeacon cannot set headers\)$/,
+    "transport \"beacon\" кезінде рұқсат етілмейді (sendBeacon тақырыптарды орната алмайды)",
+    "недопустимо при transport \"beacon\" (sendBeacon не может задавать заголовки)",
+  ],
+  [
+    /^this text \((\d+) bytes\) is the longest of those that go into consent receipts, which could reach (\d+) bytes, over the 61440 .*$/,
+    "бұл мәтін ($1 байт) келісім түбіртектеріне енетін мәтіндердің ең ұзыны; түбіртек $2 байтқа жетуі мүмкін, ал шегі 61440 байт: осы немесе басқа мәтіндерді қысқартыңыз",
+    "этот текст ($1 байт) — самый длинный из попадающих в квитанции о согласии; квитанция может достичь $2 байт при пределе 61440: сократите его или другие тексты",
+  ],
+  [
+    new RegExp(`^expected a whole number from 0 to (\\d+), got ${KIND}$`),
+    (max, kind) => `0 мен ${max} аралығындағы бүтін сан күтілген, бірақ ${KINDS.kk[kind]} берілген`,
+    (max, kind) => `ожидается целое число от 0 до ${max}, а указано: ${KINDS.ru[kind]}`,
+  ],
+  [
+    new RegExp(`^expected (.+), got ${KIND}$`),
+    (what, kind) => KINDS.kk[what] && `${KINDS.kk[what]} күтілген, бірақ ${KINDS.kk[kind]} берілген`,
+    (what, kind) => KINDS.ru[what] && `ожидается ${KINDS.ru[what]}, а указано: ${KINDS.ru[kind]}`,
+  ],
+];
+
+/** A problem message of the decoder in `lang` (kk or ru), or as written when there is no translation. */
+export function problemText(lang, message) {
+  const at = lang === "ru" ? 2 : 1;
+  for (const entry of PROBLEMS) {
+    const m = entry[0].exec(message);
+    if (!m) continue;
+    const text = entry[at];
+    const said = typeof text === "function" ? text(...m.slice(1)) : text.replace(/\$(\d)/g, (_, i) => m[+i]);
+    if (said !== undefined) return said;
+  }
+  return message;
+}

@@ -8,7 +8,7 @@
 // values), never as HTML. The preview runs in an iframe whose cookie jar and
 // storage are kept in memory (preview-frame.js), so it never writes a consent
 // or a language choice for this site.
-import { TEXTS } from "/configure-texts.js";
+import { TEXTS, problemText } from "/configure-texts.js";
 import initChecker, { checkConfig } from "/kelisim/kelisim_server.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -603,7 +603,9 @@ function showProblems() {
     delete box.dataset.ok;
     ul.hidden = false;
   }
-  for (const { path, message } of problems) {
+  for (const { path, message: english } of problems) {
+    // The decoder's words, in the page's language where there is a translation.
+    const message = problemText(lang, english);
     const target = targetOf(path);
     const li = document.createElement("li");
     li.dataset.problem = path;

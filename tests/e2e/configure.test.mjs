@@ -69,9 +69,9 @@ test("from an empty form to a config start() accepts: problems with their paths,
   // An empty form: the SDK's decoder lists the problems, each with its path; none shows at a field yet.
   await page.waitForSelector("[data-cfg-problems-list] li");
   const initial = await problems(page);
-  assert.ok(initial.includes("controller.name.kk: must not be empty"), initial.join("\n"));
-  assert.ok(initial.includes("controller.bin: must not be empty"), initial.join("\n"));
-  assert.ok(initial.includes("categories: must list at least one category"), initial.join("\n"));
+  assert.ok(initial.includes("controller.name.kk: бос болмауы керек"), initial.join("\n"));
+  assert.ok(initial.includes("controller.bin: бос болмауы керек"), initial.join("\n"));
+  assert.ok(initial.includes("categories: кемінде бір санат болуы керек"), initial.join("\n"));
   assert.equal(await fieldProblem(page, "controller.bin"), null);
   assert.match(await page.textContent("[data-cfg-preview-status]"), new RegExp(t.previewEmpty));
 
@@ -128,13 +128,13 @@ test("from an empty form to a config start() accepts: problems with their paths,
   await fill(page, "thirdParties[0].country", "kz");
   await page.waitForFunction(() => document.querySelectorAll("[data-cfg-problems-list] li").length === 3);
   assert.deepEqual((await problems(page)).sort(), [
-    "categories[0].title.kk: must not be empty",
-    "controller.bin: a BIN is exactly 12 digits",
-    "thirdParties[0].country: use an ISO 3166-1 alpha-2 code such as KZ, RU or US",
+    "categories[0].title.kk: бос болмауы керек",
+    "controller.bin: БСН дәл 12 цифрдан тұрады",
+    "thirdParties[0].country: ISO 3166-1 alpha-2 кодын жазыңыз, мысалы KZ, RU немесе US",
   ]);
-  assert.equal(await fieldProblem(page, "controller.bin"), "controller.bin: a BIN is exactly 12 digits");
-  assert.equal(await fieldProblem(page, "categories[0].title.kk"), "categories[0].title.kk: must not be empty");
-  assert.equal(await fieldProblem(page, "thirdParties[0].country"), "thirdParties[0].country: use an ISO 3166-1 alpha-2 code such as KZ, RU or US");
+  assert.equal(await fieldProblem(page, "controller.bin"), "controller.bin: БСН дәл 12 цифрдан тұрады");
+  assert.equal(await fieldProblem(page, "categories[0].title.kk"), "categories[0].title.kk: бос болмауы керек");
+  assert.equal(await fieldProblem(page, "thirdParties[0].country"), "thirdParties[0].country: ISO 3166-1 alpha-2 кодын жазыңыз, мысалы KZ, RU немесе US");
   assert.match(await page.textContent("[data-cfg-preview-status]"), new RegExp(t.previewStale));
   assert.deepEqual(await axeViolations(page), []);
   // A download is refused while there are problems.
@@ -209,7 +209,7 @@ test("the configurator's own texts follow the language switch, which is remember
   assert.equal(await page.evaluate(() => document.activeElement.id), "f-controller-name-kk");
   await page.keyboard.type("x");
   await page.keyboard.press("Backspace");
-  assert.equal(await fieldProblem(page, "controller.name.kk"), "controller.name.kk: must not be empty");
+  assert.equal(await fieldProblem(page, "controller.name.kk"), "controller.name.kk: бос болмауы керек");
   // Adding moves the focus to the new item's first field; removing, to the list's "add" button.
   await page.focus("#cfg-add-party");
   await page.keyboard.press("Enter");
@@ -260,6 +260,12 @@ test("an existing config opens into the form, in ru too; what the form does not 
   assert.equal(edited.controller.name.ru, "ТОО «Другое имя»");
   assert.deepEqual(edited.receipts, demo.receipts);
   assert.deepEqual(edited.consentMode, demo.consentMode);
+
+  // Problems in the page's language (Russian here), with the path as written.
+  await fill(page, "controller.bin", "12");
+  await page.waitForFunction(() => document.querySelectorAll("[data-cfg-problems-list] li").length === 1);
+  assert.deepEqual(await problems(page), ["controller.bin: БИН состоит ровно из 12 цифр"]);
+  assert.equal(await fieldProblem(page, "controller.bin"), "controller.bin: БИН состоит ровно из 12 цифр");
   assert.deepEqual(s.log.errors, []);
   await context.close();
 });
